@@ -1,0 +1,18 @@
+"""idspine: identity resolution that publishes one stable profile per person."""
+
+from idspine._version import __version__
+from idspine.api import Result, resolve
+from idspine.config import Config, load_config
+from idspine.errors import ConfigError, IdspineError, InputError, RunError
+
+__all__ = [
+    "Config",
+    "__version__",
+    "ConfigError",
+    "IdspineError",
+    "InputError",
+    "Result",
+    "RunError",
+    "load_config",
+    "resolve",
+]

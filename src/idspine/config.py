@@ -1,0 +1,449 @@
+"""The resolved, frozen configuration the pipeline uses, and how it is loaded.
+
+`load_config` reads YAML, checks its shape with the strict models of `config_model.py`,
+then resolves it: defaults filled, rule priorities numbered, cross-references checked.
+Every problem is collected with its config path and raised once as a `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import phonenumbers
+import sqlglot
+import yaml
+from pydantic import ValidationError
+
+from idspine.comparators import COMPARATORS, MATCH_LEVELS
+from idspine.config_model import FuzzyCriterion, GoldenFieldSpec, ProjectSpec
+from idspine.errors import ConfigError, Problem
+
+NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Identifier:
+    name: str
+    type: str
+    limit: int | None
+    max_group_size: int
+    block: tuple[str, ...]
+    block_patterns: tuple[str, ...]
+    default_block_list: bool
+    case_sensitive: bool
+    strip_plus_tag: bool
+    gmail_dots: bool
+    default_region: str | None
+    nicknames: tuple[tuple[str, str], ...] | bool
+    only_numeric: bool
+    expression: str | None
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: Literal["path", "table", "query"]
+    location: str
+    file_format: Literal["csv", "parquet"] | None
+    csv_delimiter: str
+    csv_header: bool
+    primary_key: str
+    order_column: str
+    order_format: str | None
+    mappings: tuple[tuple[str, tuple[str, ...]], ...]  # identifier -> column names or SQL
+    fields: tuple[tuple[str, str], ...]  # golden field -> column name or SQL
+
+
+@dataclass(frozen=True)
+class Criterion:
+    label: str
+    identifiers: tuple[str, ...]
+    exact: bool
+    function: str | None
+    threshold: float | None
+    allow_missing: bool
+    is_name: bool  # identifiers of type name: initials match, groups try swapped order
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    priority: int  # 1 = strongest
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def anchors(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if c.exact)
+
+    @property
+    def fuzzy(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if not c.exact)
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        return tuple(sorted({i for c in self.criteria for i in c.identifiers}))
+
+
+@dataclass(frozen=True)
+class GoldenField:
+    name: str
+    is_identifier: bool
+    strategy: str
+    source_order: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Output:
+    database: str
+    schema: str
+    id_column: str
+    location: str | None
+
+
+@dataclass(frozen=True)
+class Config:
+    project: str
+    engine: Literal["duckdb", "spark"]
+    engine_options: dict[str, Any]
+    output: Output
+    identifiers: tuple[Identifier, ...]
+    sources: tuple[Source, ...]
+    rules: tuple[Rule, ...]
+    conflict_policy: Literal["keep_separate", "quarantine"]
+    golden: tuple[GoldenField, ...]
+    sample_profiles: int
+    config_hash: str
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    def identifier(self, name: str) -> Identifier:
+        return next(i for i in self.identifiers if i.name == name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(sorted({f for s in self.sources for f, _ in s.fields}))
+
+
+def _suggest(name: str, known: list[str]) -> str | None:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean '{close[0]}'? known: {', '.join(sorted(known))}" if close else (
+        f"known: {', '.join(sorted(known))}" if known else None
+    )
+
+
+def _pydantic_problems(error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        location = [str(part) for part in item["loc"]]
+        # Drop the union-member tags pydantic adds ("str", "FuzzyCriterion", ...).
+        parts = [p for p in location if not p[:1].isupper() and p not in {"str", "list[str]"}]
+        path = ""
+        for part in parts:
+            path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+        message = item["msg"]
+        hint = None
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+            hint = "remove it or check its spelling (see `idspine schema`)"
+        elif item["type"] == "literal_error":
+            hint = f"got {item.get('input')!r}"
+        problems.append(Problem(path, message, hint))
+    # A union reports one problem per member; keep each (path, message) once.
+    unique = {(p.path, p.message): p for p in problems}
+    return list(unique.values())
+
+
+def load_config(source: str | Path | dict[str, Any], base_dir: Path | None = None) -> Config:
+    """Load, check and resolve a configuration from a YAML path or a dict."""
+    label = None
+    if isinstance(source, dict):
+        raw = source
+        root = base_dir or Path.cwd()
+    else:
+        path = Path(source)
+        label = str(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError([Problem("", f"config file not found: {path}")]) from None
+        except yaml.YAMLError as exc:
+            raise ConfigError([Problem("", f"not valid YAML: {exc}")], label) from None
+        if not isinstance(raw, dict):
+            raise ConfigError([Problem("", "the file must hold a YAML mapping")], label)
+        root = base_dir or path.resolve().parent
+    try:
+        spec = ProjectSpec.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_pydantic_problems(exc), label) from None
+    return resolve(spec, root, label)
+
+
+def resolve(spec: ProjectSpec, base_dir: Path, label: str | None = None) -> Config:
+    """Turn checked user input into the frozen config, collecting every problem."""
+    problems: list[Problem] = []
+    identifiers = _resolve_identifiers(spec, problems)
+    known = {i.name: i for i in identifiers}
+    sources = _resolve_sources(spec, base_dir, known, problems)
+    rules = _resolve_rules(spec, known, problems)
+    golden = _resolve_golden(spec, known, sources, problems)
+    for name in (spec.output.schema_name, spec.output.id_column):
+        if not NAME_PATTERN.match(name):
+            problems.append(Problem("output", f"'{name}' is not a plain SQL name"))
+    if problems:
+        raise ConfigError(problems, label)
+    canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
+    engine_options = (spec.duckdb if spec.engine == "duckdb" else spec.spark).model_dump()
+    return Config(
+        project=spec.project,
+        engine=spec.engine,
+        engine_options=engine_options,
+        output=Output(
+            database=str(_under(base_dir, spec.output.database)),
+            schema=spec.output.schema_name,
+            id_column=spec.output.id_column,
+            location=str(_under(base_dir, spec.output.location)) if spec.output.location else None,
+        ),
+        identifiers=identifiers,
+        sources=sources,
+        rules=rules,
+        conflict_policy=spec.conflict_policy,
+        golden=golden,
+        sample_profiles=spec.sample_profiles,
+        config_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16],
+        base_dir=base_dir,
+    )
+
+
+def _under(base_dir: Path, location: str) -> Path:
+    path = Path(location).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _resolve_identifiers(spec: ProjectSpec, problems: list[Problem]) -> tuple[Identifier, ...]:
+    resolved = []
+    for name, ident in spec.identifiers.items():
+        path = f"identifiers.{name}"
+        if not NAME_PATTERN.match(name):
+            problems.append(Problem(path, "identifier names must be plain names (a-z, 0-9, _)"))
+        if ident.type == "phone":
+            region = ident.default_region
+            if region is None:
+                problems.append(
+                    Problem(path, "a phone identifier needs default_region", "e.g. FR, US, GB")
+                )
+            elif region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+                problems.append(Problem(f"{path}.default_region", f"unknown region '{region}'"))
+        if ident.type == "custom":
+            _check_custom_expression(ident.expression, f"{path}.expression", problems)
+        for index, pattern in enumerate(ident.block_patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(Problem(f"{path}.block_patterns[{index}]", f"bad regex: {exc}"))
+        nicknames: tuple[tuple[str, str], ...] | bool = (
+            tuple(sorted(ident.nicknames.items()))
+            if isinstance(ident.nicknames, dict)
+            else ident.nicknames
+        )
+        resolved.append(
+            Identifier(
+                name=name,
+                type=ident.type,
+                limit=ident.limit,
+                max_group_size=ident.max_group_size,
+                block=tuple(ident.block),
+                block_patterns=tuple(ident.block_patterns),
+                default_block_list=ident.default_block_list,
+                case_sensitive=ident.case_sensitive,
+                strip_plus_tag=ident.strip_plus_tag,
+                gmail_dots=ident.gmail_dots,
+                default_region=ident.default_region.upper() if ident.default_region else None,
+                nicknames=nicknames,
+                only_numeric=ident.only_numeric,
+                expression=ident.expression,
+            )
+        )
+    if not resolved:
+        problems.append(Problem("identifiers", "at least one identifier is needed"))
+    return tuple(resolved)
+
+
+def _check_custom_expression(text: str | None, path: str, problems: list[Problem]) -> None:
+    if not text:
+        problems.append(Problem(path, "a custom identifier needs an SQL expression over `value`"))
+        return
+    from idspine.sqlbuild import parse_value_expression
+
+    try:
+        parse_value_expression(text, allowed_columns={"value"})
+    except ValueError as exc:
+        problems.append(Problem(path, str(exc), "use `value` for the raw value"))
+
+
+def _resolve_sources(
+    spec: ProjectSpec, base_dir: Path, known: dict[str, Identifier], problems: list[Problem]
+) -> tuple[Source, ...]:
+    resolved = []
+    for name, source in spec.sources.items():
+        path = f"sources.{name}"
+        if not NAME_PATTERN.match(name):
+            problems.append(Problem(path, "source names must be plain names (a-z, 0-9, _)"))
+        places = [(k, v) for k, v in (("path", source.path), ("table", source.table),
+                                      ("query", source.query)) if v]
+        if len(places) != 1:
+            problems.append(Problem(path, "give exactly one of path, table or query"))
+            continue
+        kind, location = places[0]
+        if kind == "path":
+            location = str(_under(base_dir, location))
+        file_format = source.format
+        if kind == "path" and file_format is None:
+            suffix = Path(location).suffix.lower().lstrip(".")
+            if suffix in {"csv", "tsv", "txt"}:
+                file_format = "csv"
+            elif suffix in {"parquet", "pq"}:
+                file_format = "parquet"
+            else:
+                problems.append(
+                    Problem(f"{path}.path", f"cannot tell the format of '{location}'",
+                            "add format: csv or format: parquet")
+                )
+        mappings = []
+        for ident_name, columns in source.map.items():
+            if ident_name not in known:
+                problems.append(
+                    Problem(f"{path}.map.{ident_name}", "unknown identifier",
+                            _suggest(ident_name, list(known)))
+                )
+            mappings.append((ident_name, tuple([columns] if isinstance(columns, str) else columns)))
+        if not mappings:
+            problems.append(Problem(f"{path}.map", "map at least one identifier"))
+        for field_name in source.fields:
+            if field_name in known:
+                problems.append(Problem(f"{path}.fields.{field_name}",
+                                        "this name is an identifier; map it under `map`"))
+        order = source.order_by if not isinstance(source.order_by, str) else None
+        resolved.append(
+            Source(
+                name=name,
+                kind=kind,  # type: ignore[arg-type]
+                location=location,
+                file_format=file_format,
+                csv_delimiter=source.csv.delimiter,
+                csv_header=source.csv.header,
+                primary_key=source.primary_key,
+                order_column=order.column if order else str(source.order_by),
+                order_format=order.format if order else None,
+                mappings=tuple(mappings),
+                fields=tuple(source.fields.items()),
+            )
+        )
+    if not resolved:
+        problems.append(Problem("sources", "at least one source is needed"))
+    return tuple(resolved)
+
+
+def _resolve_rules(
+    spec: ProjectSpec, known: dict[str, Identifier], problems: list[Problem]
+) -> tuple[Rule, ...]:
+    rules = []
+    names: set[str] = set()
+    for index, rule in enumerate(spec.rules):
+        path = f"rules[{index}]"
+        if rule.name in names:
+            problems.append(Problem(f"{path}.name", f"rule name '{rule.name}' is used twice"))
+        names.add(rule.name)
+        criteria = []
+        for label, raw in rule.match.items():
+            criterion = _resolve_criterion(label, raw, known, f"{path}.match.{label}", problems)
+            if criterion is not None:
+                criteria.append(criterion)
+        if not any(c.exact for c in criteria) and len(criteria) == len(rule.match):
+            problems.append(
+                Problem(
+                    f"{path}.match",
+                    f"rule '{rule.name}' has no exact criterion (anchor)",
+                    "every rule needs at least one `exact` identifier; fuzzy criteria are only "
+                    "compared between records that share the anchor",
+                )
+            )
+        rules.append(Rule(rule.name, index + 1, tuple(criteria)))
+    if not spec.rules:
+        problems.append(Problem("rules", "at least one rule is needed"))
+    return tuple(rules)
+
+
+def _resolve_criterion(
+    label: str,
+    raw: str | FuzzyCriterion,
+    known: dict[str, Identifier],
+    path: str,
+    problems: list[Problem],
+) -> Criterion | None:
+    spec = FuzzyCriterion(type=raw) if isinstance(raw, str) else raw
+    members = tuple(spec.identifiers) if spec.identifiers else (label,)
+    unknown = [m for m in members if m not in known]
+    for member in unknown:
+        problems.append(Problem(path, f"unknown identifier '{member}'", _suggest(member, list(known))))
+    if unknown:
+        return None
+    types = {known[m].type for m in members}
+    if len(types) > 1:
+        problems.append(Problem(path, f"a group must hold identifiers of one type, got {sorted(types)}"))
+    if (spec.type is None) == (spec.function is None):
+        problems.append(Problem(path, "give either a type (exact, fuzzy_strong, fuzzy_medium) "
+                                      "or a function with a threshold"))
+        return None
+    if spec.type == "exact":
+        if spec.allow_missing:
+            problems.append(Problem(path, "allow_missing applies to fuzzy criteria only"))
+        return Criterion(label, members, True, None, None, False, False)
+    if spec.type is not None:
+        function, threshold = MATCH_LEVELS[spec.type]
+        threshold = spec.threshold if spec.threshold is not None else threshold
+    else:
+        function, threshold = str(spec.function), spec.threshold or 0.0
+        if spec.threshold is None:
+            problems.append(Problem(path, "a function needs a threshold between 0 and 1"))
+    assert function in COMPARATORS
+    is_name = types == {"name"}
+    return Criterion(label, members, False, function, threshold, spec.allow_missing, is_name)
+
+
+def _resolve_golden(
+    spec: ProjectSpec,
+    known: dict[str, Identifier],
+    sources: tuple[Source, ...],
+    problems: list[Problem],
+) -> tuple[GoldenField, ...]:
+    field_names = {f for s in sources for f, _ in s.fields}
+    source_names = [s.name for s in sources]
+    chosen: dict[str, GoldenFieldSpec] = {
+        name: GoldenFieldSpec(strategy=raw) if isinstance(raw, str) else raw
+        for name, raw in spec.golden.items()
+    }
+    golden = []
+    for name, choice in chosen.items():
+        path = f"golden.{name}"
+        if name not in known and name not in field_names:
+            problems.append(Problem(path, "not an identifier nor a source field",
+                                    _suggest(name, [*known, *field_names])))
+            continue
+        if choice.strategy == "source_priority":
+            if not choice.order:
+                problems.append(Problem(path, "source_priority needs `order: [source, ...]`"))
+            for other in choice.order or []:
+                if other not in source_names:
+                    problems.append(Problem(f"{path}.order", f"unknown source '{other}'",
+                                            _suggest(other, source_names)))
+        golden.append(GoldenField(name, name in known, choice.strategy, tuple(choice.order or ())))
+    # Identifiers and fields the user did not name are exposed with the default strategy.
+    for name in [*known, *sorted(field_names)]:
+        if name not in chosen:
+            golden.append(GoldenField(name, name in known, "last_non_null"))
+    return tuple(golden)

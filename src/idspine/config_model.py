@@ -1,0 +1,139 @@
+"""What the user writes: strict pydantic models of the YAML configuration.
+
+These models only check shape. Cross-references (rules naming identifiers, golden fields,
+anchors) are checked when the config is resolved (`config.py`), and source columns are
+checked against the real input schemas when a run starts (`read.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IdentifierType = Literal["email", "phone", "name", "id", "text", "custom"]
+MatchLevel = Literal["exact", "fuzzy_strong", "fuzzy_medium"]
+ComparatorName = Literal["jaro_winkler", "levenshtein", "damerau_levenshtein", "jaccard_tokens"]
+Strategy = Literal[
+    "last_non_null",
+    "most_frequent",
+    "source_priority",
+    "first_non_null",
+    "longest",
+    "min",
+    "max",
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IdentifierSpec(Strict):
+    """One logical identifier: its type, cleaning options and guardrails."""
+
+    type: IdentifierType
+    limit: Annotated[int, Field(ge=1)] | None = None
+    max_group_size: Annotated[int, Field(ge=2)] = 1000
+    block: list[str] = []
+    block_patterns: list[str] = []
+    default_block_list: bool = True
+    case_sensitive: bool = False
+    # email
+    strip_plus_tag: bool = False
+    gmail_dots: bool = False
+    # phone
+    default_region: str | None = None
+    # name
+    nicknames: bool | dict[str, str] = False
+    # id
+    only_numeric: bool = False
+    # custom
+    expression: str | None = None
+
+
+class OrderBy(Strict):
+    """The column that says which record is newer, and how to read it."""
+
+    column: str
+    format: str | None = None  # strptime format, "epoch" (seconds) or "epoch_ms"
+
+
+class CsvOptions(Strict):
+    delimiter: str = ","
+    header: bool = True
+    encoding: str = "utf-8"
+
+
+class SourceSpec(Strict):
+    """One source model: where it lives, its key, its order field and its mapping."""
+
+    path: str | None = None
+    table: str | None = None
+    query: str | None = None
+    format: Literal["csv", "parquet"] | None = None
+    csv: CsvOptions = CsvOptions()
+    primary_key: str
+    order_by: str | OrderBy
+    map: dict[str, str | list[str]]
+    fields: dict[str, str] = {}
+
+
+class FuzzyCriterion(Strict):
+    """A criterion with a level or an explicit function; optionally over a group."""
+
+    type: MatchLevel | None = None
+    function: ComparatorName | None = None
+    threshold: Annotated[float, Field(gt=0.0, le=1.0)] | None = None
+    identifiers: list[str] | None = None
+    allow_missing: bool = False
+
+
+Criterion = MatchLevel | FuzzyCriterion
+
+
+class RuleSpec(Strict):
+    name: str
+    match: dict[str, Criterion]
+
+
+class GoldenFieldSpec(Strict):
+    strategy: Strategy
+    order: list[str] | None = None
+
+
+class OutputSpec(Strict):
+    database: str = "idspine.duckdb"
+    schema_name: str = Field(default="identity", alias="schema")
+    id_column: str = "profile_id"
+    location: str | None = None  # Spark: where output tables are written
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DuckDBSpec(Strict):
+    threads: Annotated[int, Field(ge=1)] | None = None
+    memory_limit: str | None = None
+
+
+class SparkSpec(Strict):
+    master: str = "local[*]"
+    app_name: str = "idspine"
+    conf: dict[str, str] = {}
+    checkpoint_dir: str | None = None
+
+
+class ProjectSpec(Strict):
+    """The whole YAML file."""
+
+    project: str = "idspine"
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    duckdb: DuckDBSpec = DuckDBSpec()
+    spark: SparkSpec = SparkSpec()
+    output: OutputSpec = OutputSpec()
+    identifiers: dict[str, IdentifierSpec]
+    sources: dict[str, SourceSpec]
+    rules: list[RuleSpec]
+    conflict_policy: Literal["keep_separate", "quarantine"] = "keep_separate"
+    golden: dict[str, Strategy | GoldenFieldSpec] = {}
+    sample_profiles: Annotated[int, Field(ge=0)] = 20

@@ -1,0 +1,22 @@
+"""Engines: where the SQL runs. `open_engine` picks one from the config; Spark loads lazily."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from idspine.engines.base import Engine, Step
+
+if TYPE_CHECKING:
+    from idspine.config import Config
+
+__all__ = ["Engine", "Step", "open_engine"]
+
+
+def open_engine(config: Config) -> Engine:
+    if config.engine == "spark":
+        from idspine.engines.spark_engine import SparkEngine
+
+        return SparkEngine.from_config(config)
+    from idspine.engines.duckdb_engine import DuckDBEngine
+
+    return DuckDBEngine.from_config(config)

@@ -1,0 +1,228 @@
+"""DuckDB engine: embedded, zero set-up. Work tables are TEMP tables; outputs live in a file."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import sqlglot
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+from sqlglot import exp
+
+from idspine import udfs
+from idspine.config import Config, Source
+from idspine.dialect import render
+from idspine.engines.base import Engine, Step
+from idspine.errors import EngineError, InputError, Problem
+from idspine.sqlbuild import lit, sql
+
+# Set only by the crash-safety tests: seconds to wait between the statements of a publish.
+PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"
+
+
+class DuckDBEngine(Engine):
+    name = "duckdb"
+
+    def __init__(self, database: str, threads: int | None = None,
+                 memory_limit: str | None = None) -> None:
+        if database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        self.database = database
+        try:
+            self.connection = duckdb.connect(database)
+        except duckdb.Error as exc:
+            raise EngineError(f"cannot open the DuckDB database {database}: {exc}") from None
+        if threads:
+            self.connection.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.connection.execute("SET memory_limit = ?", [memory_limit])
+        self.connection.execute("SET preserve_insertion_order = false")
+        self._register_udfs()
+
+    @classmethod
+    def from_config(cls, config: Config) -> DuckDBEngine:
+        options: dict[str, Any] = config.engine_options
+        return cls(config.output.database, options.get("threads"), options.get("memory_limit"))
+
+    def _register_udfs(self) -> None:
+        varchar = duckdb.sqltype("VARCHAR")
+        self.connection.create_function(
+            "idspine_phone_e164", udfs.phone_e164_arrow, [varchar, varchar], varchar,
+            type="arrow", side_effects=False,
+        )
+        self.connection.create_function(
+            "idspine_nfkc", udfs.nfkc_arrow, [varchar], varchar, type="arrow", side_effects=False
+        )
+
+    def _execute(self, statement: exp.Expression | str) -> duckdb.DuckDBPyConnection:
+        text = statement if isinstance(statement, str) else render(statement, "duckdb")
+        try:
+            return self.connection.execute(text)
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB failed: {exc}\n  while running: {text[:500]}") from exc
+
+    def run(self, step: Step) -> None:
+        kind = "TABLE" if step.materialize else "VIEW"
+        target = exp.to_identifier(step.name, quoted=True).sql("duckdb")
+        body = render(step.query, "duckdb")
+        self._execute(f"CREATE OR REPLACE TEMP {kind} {target} AS {body}")
+
+    def fetch_arrow(self, query: exp.Expression) -> pa.Table:
+        text = render(query, "duckdb")
+        try:
+            result = self.connection.sql(text).to_arrow_table()
+        except duckdb.Error as exc:
+            raise EngineError(f"DuckDB failed: {exc}\n  while running: {text[:500]}") from exc
+        assert isinstance(result, pa.Table)
+        return result
+
+    def register_arrow(self, name: str, data: pa.Table) -> None:
+        view = f"__arrow_{name}"
+        self.connection.register(view, data)
+        try:
+            target = exp.to_identifier(name, quoted=True).sql("duckdb")
+            self._execute(f'CREATE OR REPLACE TEMP TABLE {target} AS SELECT * FROM "{view}"')
+        finally:
+            self.connection.unregister(view)
+
+    def exists(self, name: str, schema: str | None = None) -> bool:
+        query = sql(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name "
+            "AND (CASE WHEN $schema IS NULL THEN temporary ELSE schema_name = $schema "
+            "AND database_name = current_database() END)",
+            name=lit(name), schema=lit(schema),
+        )
+        views = sql(
+            "SELECT count(*) FROM duckdb_views() WHERE view_name = $name AND temporary",
+            name=lit(name),
+        )
+        count = self._execute(query).fetchone()
+        view_count = self._execute(views).fetchone() if schema is None else (0,)
+        return bool(count and count[0]) or bool(view_count and view_count[0])
+
+    def drop(self, name: str, schema: str | None = None) -> None:
+        target = self.qualified(name, schema).sql("duckdb")
+        self._execute(f"DROP TABLE IF EXISTS {target}")
+
+    def columns(self, name: str) -> list[str]:
+        target = exp.to_identifier(name, quoted=True).sql("duckdb")
+        return [c[0] for c in self._execute(f"SELECT * FROM {target} LIMIT 0").description]
+
+    def register_source(self, source: Source, name: str) -> None:
+        relation = self._source_relation(source)
+        target = exp.to_identifier(name, quoted=True).sql("duckdb")
+        try:
+            self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS {relation}")
+            self.connection.execute(f"SELECT * FROM {target} LIMIT 0")
+        except duckdb.Error as exc:
+            message = str(exc).split("\n")[0]
+            raise InputError(
+                [Problem(f"sources.{source.name}.{source.kind}",
+                         f"cannot read {source.location!r}: {message}")]
+            ) from None
+
+    def _source_relation(self, source: Source) -> str:
+        if source.kind == "path":
+            if not any(ch in source.location for ch in "*?[") and not os.path.exists(
+                source.location
+            ):
+                raise InputError(
+                    [Problem(f"sources.{source.name}.path", f"file not found: {source.location}")]
+                )
+            if source.file_format == "csv":
+                query = sql(
+                    "SELECT * FROM read_csv($path, header = $header, delim = $delim, "
+                    "all_varchar = true)",
+                    path=lit(source.location), header=lit(source.csv_header),
+                    delim=lit(source.csv_delimiter),
+                )
+            else:
+                query = sql("SELECT * FROM read_parquet($path)", path=lit(source.location))
+            return render(query, "duckdb")
+        if source.kind == "table":
+            table = exp.to_table(source.location, dialect="duckdb")
+            return render(exp.select("*").from_(table), "duckdb")
+        parsed = sqlglot.parse_one(source.location, read="duckdb")
+        if not isinstance(parsed, exp.Query):
+            raise InputError([Problem(f"sources.{source.name}.query", "must be a SELECT query")])
+        return render(parsed, "duckdb")
+
+    def connected_components(self, edges: str, output: str) -> None:
+        data = self.fetch_arrow(sql("SELECT node_a, node_b FROM $t", t=exp.to_table(edges)))
+        left = data.column("node_a").to_numpy().astype(np.int64)
+        right = data.column("node_b").to_numpy().astype(np.int64)
+        nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+        count = len(nodes)
+        graph = coo_matrix(
+            (np.ones(len(left), dtype=np.int8), (inverse[: len(left)], inverse[len(left):])),
+            shape=(count, count),
+        ).tocsr()
+        _, labels = connected_components(graph, directed=False)
+        smallest = np.full(labels.max() + 1 if count else 0, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(smallest, labels, nodes)
+        result = pa.table({"node": pa.array(nodes), "component": pa.array(smallest[labels])})
+        self.register_arrow(output, result)
+
+    def spanning_forest(self, edges: str, output: str) -> None:
+        data = self.fetch_arrow(
+            sql("SELECT node_a, node_b, rank FROM $t", t=exp.to_table(edges))
+        )
+        left = data.column("node_a").to_numpy().astype(np.int64)
+        right = data.column("node_b").to_numpy().astype(np.int64)
+        ranks = data.column("rank").to_numpy().astype(np.int64)
+        nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
+        count = len(nodes)
+        # Weights are rank + 1 (a zero weight would mean "no edge"); ranks are unique, so
+        # the minimum spanning forest is unique and equals Kruskal in rank order.
+        graph = coo_matrix(
+            (ranks.astype(np.float64) + 1.0, (inverse[: len(left)], inverse[len(left):])),
+            shape=(count, count),
+        ).tocsr()
+        forest = minimum_spanning_tree(graph).tocoo()
+        kept = np.rint(forest.data).astype(np.int64) - 1
+        self.register_arrow(output, pa.table({"rank": pa.array(np.sort(kept))}))
+
+    def publish(self, schema: str, tables: dict[str, str], appends: dict[str, str]) -> None:
+        delay = float(os.environ.get(PUBLISH_DELAY_VARIABLE, "0") or 0)
+        target_schema = exp.to_identifier(schema, quoted=True).sql("duckdb")
+        self._execute("BEGIN TRANSACTION")
+        try:
+            self._execute(f"CREATE SCHEMA IF NOT EXISTS {target_schema}")
+            for target, work in tables.items():
+                final = self.qualified(target, schema).sql("duckdb")
+                source = exp.to_identifier(work, quoted=True).sql("duckdb")
+                self._execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * FROM {source}")
+                if delay:
+                    time.sleep(delay)
+            for target, work in appends.items():
+                final = self.qualified(target, schema).sql("duckdb")
+                source = exp.to_identifier(work, quoted=True).sql("duckdb")
+                self._execute(
+                    f"CREATE TABLE IF NOT EXISTS {final} AS SELECT * FROM {source} LIMIT 0"
+                )
+                self._execute(f"INSERT INTO {final} BY NAME SELECT * FROM {source}")
+            self._execute("COMMIT")
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self._execute("CHECKPOINT")
+
+    def read_published(self, schema: str, name: str) -> str | None:
+        if not self.exists(name, schema):
+            return None
+        view = f"prev_{name}"
+        final = self.qualified(name, schema).sql("duckdb")
+        self._execute(f'CREATE OR REPLACE TEMP VIEW "{view}" AS SELECT * FROM {final}')
+        return view
+
+    def relation(self, schema: str, name: str) -> duckdb.DuckDBPyRelation:
+        return self.connection.table(self.qualified(name, schema).sql("duckdb"))
+
+    def close(self) -> None:
+        self.connection.close()

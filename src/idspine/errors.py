@@ -1,0 +1,59 @@
+"""Exception tree of idspine.
+
+IdspineError
+├── ConfigError        bad configuration (CLI exit code 2); carries every problem found
+├── InputError         bad input data: missing column, null or duplicate keys, unreadable file
+├── EngineError        an engine cannot do what the config asks (capability, connection)
+└── RunError           a run failed after validation (CLI exit code 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class IdspineError(Exception):
+    """Base class of every error idspine raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a configuration or an input, located by a dotted path."""
+
+    path: str
+    message: str
+    hint: str | None = None
+
+    def render(self) -> str:
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return f"{text}\n    hint: {self.hint}" if self.hint else text
+
+
+class ConfigError(IdspineError):
+    """The configuration is invalid. All problems are collected and reported at once."""
+
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        where = f" in {source}" if source else ""
+        count = len(problems)
+        header = f"{count} problem{'s' if count != 1 else ''} in the configuration{where}:"
+        body = "\n".join(f"  - {p.render()}" for p in problems)
+        super().__init__(f"{header}\n{body}")
+
+
+class InputError(IdspineError):
+    """An input source cannot be used as configured (problems name source and column)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        body = "\n".join(f"  - {p.render()}" for p in problems)
+        super().__init__(f"the input data cannot be used:\n{body}")
+
+
+class EngineError(IdspineError):
+    """The engine failed or lacks a capability the configuration needs."""
+
+
+class RunError(IdspineError):
+    """A run failed after its configuration was validated; previous outputs are intact."""

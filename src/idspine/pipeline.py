@@ -1,0 +1,146 @@
+"""The pipeline: the ordered stages of spec §2, run on one engine, published atomically.
+
+Each stage plans `Step`s (SQL trees) and the engine runs them; Python only orchestrates,
+except inside the rare conflict components that `cluster` replays pair by pair.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
+from sqlglot import exp
+
+from idspine._version import __version__
+from idspine.candidates import plan_candidate_pairs
+from idspine.cluster import ClusterStats, cluster
+from idspine.config import Config
+from idspine.engines.base import Engine, Step
+from idspine.golden import plan_golden
+from idspine.membership import plan_membership
+from idspine.metrics import plan_metrics
+from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
+from idspine.profile_ids import plan_profile_ids
+from idspine.read import plan_raw_lookup, plan_records, stage_sources
+from idspine.standardize import plan_standardize
+from idspine.sqlbuild import sql
+
+STAGES = ("read", "standardize", "candidates", "cluster", "profile_ids", "golden", "publish")
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    run_seq: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: str = "running"
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    cluster_stats: ClusterStats = field(default_factory=ClusterStats)
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _timed(info: RunInfo, stage: str, progress: Progress | None) -> Iterator[None]:
+    if progress:
+        progress(stage)
+    start = time.perf_counter()
+    yield
+    info.stage_seconds[stage] = round(time.perf_counter() - start, 3)
+
+
+def _next_run_seq(engine: Engine, schema: str) -> int:
+    runs = engine.read_published(schema, "identity_runs")
+    if runs is None:
+        return 1
+    row = engine.fetch_arrow(sql(
+        "SELECT coalesce(max(run_seq), 0) AS last FROM $t WHERE status = 'succeeded'",
+        t=exp.to_table(runs, quoted=True),
+    ))
+    return int(row.column("last")[0].as_py()) + 1
+
+
+def run_pipeline(config: Config, engine: Engine, progress: Progress | None = None) -> RunInfo:
+    """Run every stage and publish; on any failure the previous outputs stay as they were."""
+    schema = config.output.schema
+    info = RunInfo(uuid.uuid4().hex[:16], _next_run_seq(engine, schema), datetime.now(UTC))
+    with _timed(info, "read", progress):
+        staged = stage_sources(config, engine)
+        engine.run(plan_records(staged, config.field_names))
+        engine.run(plan_raw_lookup(staged))
+        for item in staged:
+            if item.unparsed_order_values:
+                info.warnings.append(
+                    f"source {item.source.name}: {item.unparsed_order_values} values of "
+                    f"'{item.source.order_column}' could not be read as a time; those records "
+                    "count as oldest"
+                )
+    with _timed(info, "standardize", progress):
+        engine.run_all(plan_standardize(config, engine.name))
+    with _timed(info, "candidates", progress):
+        engine.run_all(plan_candidate_pairs(config, engine.name))
+    with _timed(info, "cluster", progress):
+        info.cluster_stats = cluster(config, engine)
+        engine.run_all(plan_membership(config))
+    with _timed(info, "profile_ids", progress):
+        engine.run_all(plan_profile_ids(
+            info.run_seq, info.run_id,
+            engine.read_published(schema, "identity_match"),
+            engine.read_published(schema, "identity_profile_ids"),
+            engine.read_published(schema, "identity_profile_redirects"),
+            config.output.id_column,
+        ))
+    with _timed(info, "golden", progress):
+        engine.run_all(plan_golden(config, config.output.id_column))
+    with _timed(info, "publish", progress):
+        engine.run_all(plan_outputs(config))
+        engine.run_all(plan_metrics(config))
+        _stage_run_rows(engine, config, info)
+        engine.publish(schema, PUBLISHED, APPENDED)
+    info.status = "succeeded"
+    return info
+
+
+def _stage_run_rows(engine: Engine, config: Config, info: RunInfo) -> None:
+    info.finished_at = datetime.now(UTC)
+    stats = info.cluster_stats
+    extra = {
+        **{f"stage_seconds_{k}": v for k, v in info.stage_seconds.items()},
+        "conflict_components": stats.conflict_components,
+        "largest_conflict_component": stats.largest_conflict_component,
+        "replayed_pairs": stats.replayed_pairs,
+    }
+    engine.register_arrow("run_extra_metrics", pa.table({
+        "metric": pa.array(list(extra), pa.string()),
+        "dimension": pa.array([""] * len(extra), pa.string()),
+        "value": pa.array([float(v) for v in extra.values()], pa.float64()),
+    }))
+    engine.run(Step("run_metrics", sql(
+        "SELECT $run AS run_id, metric, dimension, value FROM metric_values UNION ALL "
+        "SELECT $run, metric, dimension, value FROM run_extra_metrics",
+        run=exp.Literal.string(info.run_id),
+    )))
+    engine.register_arrow("out_run", run_row(config, info, "succeeded"))
+
+
+def run_row(config: Config, info: RunInfo, status: str) -> pa.Table:
+    return pa.table({
+        "run_id": [info.run_id],
+        "run_seq": pa.array([info.run_seq], pa.int64()),
+        "project": [config.project],
+        "started_at": pa.array([info.started_at.replace(tzinfo=None)], pa.timestamp("us")),
+        "finished_at": pa.array([(info.finished_at or datetime.now(UTC)).replace(tzinfo=None)],
+                                pa.timestamp("us")),
+        "status": [status],
+        "config_hash": [config.config_hash],
+        "engine": [config.engine],
+        "idspine_version": [__version__],
+        "sources": [",".join(sorted(s.name for s in config.sources))],
+    })

@@ -1,0 +1,103 @@
+"""SQL as sqlglot trees.
+
+Templates are constant DuckDB-SQL strings written in this package, with `$name` placeholders.
+Everything that comes from the config or the data (table and column names, block-list values,
+regions) enters a template only as a sqlglot node: a quoted identifier or a literal, never as
+text. Trees are rendered to each engine's dialect in `dialect.py`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+
+TEMPLATE_DIALECT = "duckdb"
+
+# Functions that reach outside the row (files, settings, environment): never allowed in a
+# user-written mapping or custom standardization expression.
+FORBIDDEN_FUNCTIONS = frozenset(
+    {"getenv", "current_setting", "glob", "query", "query_table", "sniff_csv", "load", "install"}
+)
+FORBIDDEN_PREFIXES = ("read_", "parquet_", "duckdb_", "pragma_", "sqlite_", "postgres_")
+
+
+@lru_cache(maxsize=512)
+def _parse_template(template: str) -> exp.Expression:
+    return sqlglot.parse_one(template, read=TEMPLATE_DIALECT)
+
+
+def sql(template: str, **params: exp.Expression) -> exp.Expression:
+    """Parse a constant template and put the given nodes in its `$name` placeholders."""
+    tree = _parse_template(template).copy()
+    missing = {p.name for p in tree.find_all(exp.Placeholder)} - params.keys()
+    if missing:
+        raise KeyError(f"template placeholders without a value: {sorted(missing)}")
+    return exp.replace_placeholders(tree, **params)
+
+
+def ident(name: str) -> exp.Column:
+    """A column reference, always quoted."""
+    return exp.column(name, quoted=True)
+
+
+def table(name: str, schema: str | None = None) -> exp.Table:
+    return exp.table_(name, db=schema, quoted=True)
+
+
+def lit(value: str | int | float | bool | None) -> exp.Expression:
+    if value is None:
+        return exp.null()
+    if isinstance(value, bool):
+        return exp.true() if value else exp.false()
+    if isinstance(value, str):
+        return exp.Literal.string(value)
+    return exp.Literal.number(value)
+
+
+def values_table(columns: list[str], rows: list[tuple[str | int | float | None, ...]],
+                 alias: str) -> exp.Expression:
+    """An inline VALUES relation made of literals (block lists, nickname tables...)."""
+    if not rows:
+        nulls = exp.select(*[exp.alias_(exp.cast(exp.null(), "varchar"), c) for c in columns])
+        return exp.Subquery(this=nulls.where(exp.false()), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+    return exp.values([tuple(lit(v) for v in row) for row in rows], alias=alias, columns=columns)
+
+
+def parse_value_expression(text: str, allowed_columns: set[str]) -> exp.Expression:
+    """Parse a user-written SQL expression and refuse anything but a plain expression.
+
+    The expression may use only `allowed_columns` (compared case-insensitively), scalar
+    functions and literals: no subquery, no statement, no other table, no file access.
+    """
+    try:
+        tree = sqlglot.parse_one(text, read=TEMPLATE_DIALECT)
+    except sqlglot.errors.ParseError as exc:
+        raise ValueError(f"not a valid SQL expression: {exc.errors[0]['description']}") from None
+    if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command) or tree.find(
+        exp.Query, exp.Subquery, exp.Table, exp.Command
+    ):
+        raise ValueError("only a plain expression is allowed (no query, statement or table)")
+    for func in tree.find_all(exp.Func):
+        name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
+        if name in FORBIDDEN_FUNCTIONS or name.startswith(FORBIDDEN_PREFIXES):
+            raise ValueError(f"function '{name}' is not allowed in an expression")
+    allowed = {c.lower() for c in allowed_columns}
+    for column in tree.find_all(exp.Column):
+        if column.table:
+            raise ValueError(f"column '{column.sql()}' must not name a table")
+        if column.name.lower() not in allowed:
+            raise ValueError(f"unknown column '{column.name}'")
+    for star in tree.find_all(exp.Star):
+        raise ValueError(f"'{star.sql()}' is not allowed in an expression")
+    return tree
+
+
+def is_plain_column(text: str) -> bool:
+    """Whether a mapping names one column (any characters) rather than an expression."""
+    try:
+        tree = sqlglot.parse_one(text, read=TEMPLATE_DIALECT)
+    except sqlglot.errors.ParseError:
+        return True
+    return isinstance(tree, exp.Column) and not tree.table

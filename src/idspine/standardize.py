@@ -1,0 +1,198 @@
+"""Stage 2 — standardize: clean each distinct raw value once, then build the lookup table.
+
+Cleaning is SQL over the *distinct* (identifier, raw value) pairs; what SQL cannot do well
+(Unicode NFKC of non-ASCII text, phone parsing with the phonenumbers library) runs as a
+vectorized UDF over distinct values only. The result, joined back to the records, is the
+long `lookup` table: one row per (record, identifier, value) with raw and clean value and
+the blocked flag.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from idspine.config import Config, Identifier
+from idspine.dialect import strip_accents
+from idspine.engines.base import Step
+from idspine.sqlbuild import ident, lit, parse_value_expression, sql, values_table
+
+COMMON_PLACEHOLDERS = (
+    "null", "none", "nil", "nan", "n/a", "na", "n.a.", "unknown", "undefined", "test", "tbd",
+    "-", "--", "?", ".", "0", "x", "xx", "xxx", "empty", "blank", "not available",
+)
+EMAIL_PLACEHOLDERS = (
+    "test@test.com", "test@example.com", "example@example.com", "email@email.com",
+    "noemail@noemail.com", "none@none.com", "no@email.com", "null@null.com", "a@a.com",
+    "na@na.com", "unknown@unknown.com", "abc@abc.com", "xxx@xxx.com", "noemail@example.com",
+)
+EMAIL_PATTERNS = (
+    r"^(no-?reply|do-?not-?reply|no-?email|no-?mail|none|null|unknown|test)@",
+    r"@(example|test|invalid)\.(com|org|net)$",
+)
+PHONE_PATTERNS = (r"^\+\d{1,3}(0+|1+|9+|0?123456789)$",)
+NICKNAMES = (
+    ("alex", "alexander"), ("bill", "william"), ("bob", "robert"), ("chris", "christopher"),
+    ("dan", "daniel"), ("dave", "david"), ("jim", "james"), ("jimmy", "james"),
+    ("jen", "jennifer"), ("jenny", "jennifer"), ("joe", "joseph"), ("kate", "katherine"),
+    ("katie", "katherine"), ("liz", "elizabeth"), ("beth", "elizabeth"), ("maggie", "margaret"),
+    ("matt", "matthew"), ("mike", "michael"), ("nick", "nicholas"), ("pat", "patricia"),
+    ("peggy", "margaret"), ("rob", "robert"), ("sam", "samuel"), ("steve", "stephen"),
+    ("sue", "susan"), ("tom", "thomas"), ("tony", "anthony"), ("will", "william"),
+    ("fred", "frederic"), ("manu", "emmanuel"), ("seb", "sebastien"), ("nico", "nicolas"),
+)
+
+
+def base_clean(value: exp.Expression, case_sensitive: bool) -> exp.Expression:
+    """NFKC (only non-ASCII values pay for it), trim, collapse whitespace, case-fold."""
+    normalized = sql(
+        "CASE WHEN regexp_matches($v, '[^\\x00-\\x7F]') THEN idspine_nfkc($v) ELSE $v END",
+        v=value,
+    )
+    collapsed = sql("trim(regexp_replace($v, '\\s+', ' ', 'g'))", v=normalized)
+    return collapsed if case_sensitive else sql("lower($v)", v=collapsed)
+
+
+def _email(identifier: Identifier, cleaned: exp.Expression) -> exp.Expression:
+    local = sql("split_part($v, '@', 1)", v=cleaned)
+    domain = sql("split_part($v, '@', 2)", v=cleaned)
+    if identifier.strip_plus_tag:
+        local = sql("regexp_replace($v, '\\+.*$', '')", v=local)
+    if identifier.gmail_dots:
+        local = sql(
+            "CASE WHEN $d IN ('gmail.com', 'googlemail.com') THEN replace($v, '.', '') ELSE $v END",
+            d=domain, v=local,
+        )
+    return sql(
+        "CASE WHEN regexp_full_match($v, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') AND $local <> '' "
+        "THEN $local || '@' || $domain END",
+        v=cleaned, local=local, domain=domain,
+    )
+
+
+def _name(engine: str, cleaned: exp.Expression) -> exp.Expression:
+    without_accents = strip_accents(engine, cleaned)
+    no_punctuation = sql("regexp_replace($v, '[^a-z0-9 ]', '', 'g')", v=without_accents)
+    return sql("trim(regexp_replace($v, '\\s+', ' ', 'g'))", v=no_punctuation)
+
+
+def clean_value(identifier: Identifier, raw: exp.Expression, engine: str) -> exp.Expression:
+    """The SQL that turns one raw value into its standardized form (NULL = absent).
+
+    Phones are not cleaned here: they go through `plan_phone_parsing`.
+    """
+    cleaned = base_clean(raw, identifier.case_sensitive)
+    if identifier.type == "email":
+        value = _email(identifier, cleaned)
+    elif identifier.type == "name":
+        value = _name(engine, cleaned)
+    elif identifier.type == "id" and identifier.only_numeric:
+        value = sql("regexp_replace($v, '[^0-9]', '', 'g')", v=cleaned)
+    elif identifier.type == "custom":
+        custom = parse_value_expression(identifier.expression or "value", {"value"})
+        value = custom.transform(
+            lambda node: cleaned.copy() if isinstance(node, exp.Column) else node
+        )
+    else:
+        value = cleaned
+    return sql("nullif($v, '')", v=value)
+
+
+def block_condition(identifier: Identifier, cleaned: exp.Expression, value: exp.Expression
+                    ) -> exp.Expression:
+    """Whether a value is on the identifier's block list (built-in and configured)."""
+    listed = [v.strip().lower() for v in identifier.block]
+    patterns = list(identifier.block_patterns)
+    if identifier.default_block_list:
+        listed += COMMON_PLACEHOLDERS
+        if identifier.type == "email":
+            listed += EMAIL_PLACEHOLDERS
+            patterns += EMAIL_PATTERNS
+        if identifier.type == "phone":
+            patterns += PHONE_PATTERNS
+    conditions: list[exp.Expression] = []
+    if listed:
+        literals = [lit(v) for v in sorted(set(listed))]
+        conditions.append(exp.In(this=cleaned.copy(), expressions=literals))
+        conditions.append(exp.In(this=value.copy(), expressions=[x.copy() for x in literals]))
+    conditions += [sql("regexp_matches($v, $p)", v=value.copy(), p=lit(p)) for p in patterns]
+    if not conditions:
+        return exp.false()
+    return sql("coalesce($c, false)", c=exp.or_(*conditions))
+
+
+def plan_standardize(config: Config, engine: str) -> list[Step]:
+    """Steps from `lookup_raw` to `lookup` (and `usable_values`, what matching uses)."""
+    steps = [Step("distinct_raw", sql("SELECT DISTINCT identifier, raw_value FROM lookup_raw"))]
+    parts: list[exp.Expression] = []
+    raw = ident("raw_value")
+    for identifier in config.identifiers:
+        cleaned = base_clean(raw, identifier.case_sensitive)
+        if identifier.type == "phone":
+            steps += plan_phone_parsing(identifier)
+            source = exp.to_table(f"phone_{identifier.name}", quoted=True)
+            value: exp.Expression = ident("value")
+        else:
+            source = exp.to_table("distinct_raw")
+            value = clean_value(identifier, raw, engine)
+        select = exp.select(
+            "identifier", "raw_value",
+            exp.alias_(value, "value"),
+            exp.alias_(block_condition(identifier, cleaned, value), "is_blocked"),
+        ).from_(source).where(sql("identifier = $name", name=lit(identifier.name)))
+        parts.append(select)
+    steps.append(Step("standardized", exp.union(*parts, distinct=False) if len(parts) > 1
+                      else parts[0]))
+    steps += _nickname_steps(config, engine)
+    steps.append(Step("lookup", sql(
+        "SELECT r.record_id, r.source, r.record_key, r.identifier, r.raw_value, s.value, "
+        "s.value IS NOT NULL AND s.is_blocked AS is_blocked "
+        "FROM lookup_raw AS r JOIN standardized_final AS s "
+        "ON r.identifier = s.identifier AND r.raw_value = s.raw_value"
+    )))
+    steps.append(Step("usable_values", sql(
+        "SELECT DISTINCT record_id, identifier, value FROM lookup "
+        "WHERE value IS NOT NULL AND NOT is_blocked"
+    )))
+    return steps
+
+
+def plan_phone_parsing(identifier: Identifier) -> list[Step]:
+    """Parse each distinct digit string once with the phonenumbers library (a UDF)."""
+    digits_table = f"phone_digits_{identifier.name}"
+    return [
+        Step(digits_table, sql(
+            "SELECT identifier, raw_value, nullif(regexp_replace(raw_value, '[^0-9+]', '', 'g'),"
+            " '') AS digits FROM distinct_raw WHERE identifier = $name",
+            name=lit(identifier.name),
+        )),
+        Step(f"phone_parsed_{identifier.name}", sql(
+            "SELECT digits, idspine_phone_e164(digits, $region) AS value "
+            "FROM (SELECT DISTINCT digits FROM $t WHERE digits IS NOT NULL)",
+            region=lit(identifier.default_region), t=exp.to_table(digits_table, quoted=True),
+        )),
+        Step(f"phone_{identifier.name}", sql(
+            "SELECT d.identifier, d.raw_value, p.value FROM $t AS d "
+            "LEFT JOIN $parsed AS p ON d.digits = p.digits",
+            t=exp.to_table(digits_table, quoted=True),
+            parsed=exp.to_table(f"phone_parsed_{identifier.name}", quoted=True),
+        )),
+    ]
+
+
+def _nickname_steps(config: Config, engine: str) -> list[Step]:
+    """Replace nicknames by their full form for name identifiers that ask for it."""
+    rows: list[tuple[str | int | float | None, ...]] = []
+    for identifier in config.identifiers:
+        if identifier.type != "name" or identifier.nicknames is False:
+            continue
+        table = NICKNAMES if identifier.nicknames is True else identifier.nicknames
+        rows += [(identifier.name, alias, full) for alias, full in table]
+    if not rows:
+        return [Step("standardized_final", sql("SELECT * FROM standardized"), materialize=False)]
+    nicknames = values_table(["identifier", "alias", "full_name"], rows, "n")
+    return [Step("standardized_final", sql(
+        "SELECT s.identifier, s.raw_value, coalesce(n.full_name, s.value) AS value, s.is_blocked"
+        " FROM standardized AS s LEFT JOIN $nick ON s.identifier = n.identifier "
+        "AND s.value = n.alias",
+        nick=nicknames,
+    ))]
