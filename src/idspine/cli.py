@@ -1,0 +1,170 @@
+"""The `idspine` command line: a thin layer over the Python API.
+
+Exit codes: 0 ok, 1 the run failed, 2 bad configuration, input or usage.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from idspine.config import load_config
+from idspine.errors import ConfigError, IdspineError, InputError
+
+app = typer.Typer(
+    name="idspine",
+    help="Identity resolution: one stable profile per person from your customer tables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+ConfigArgument = Annotated[Path, typer.Argument(help="The YAML configuration file.")]
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _fail(exc: IdspineError) -> typer.Exit:
+    usage = isinstance(exc, ConfigError | InputError)
+    errors.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    return typer.Exit(EXIT_USAGE if usage else EXIT_FAILED)
+
+
+@app.command()
+def validate(config: ConfigArgument) -> None:
+    """Check a configuration and the columns of its sources, without running anything."""
+    from idspine.validate import validate_sources
+
+    try:
+        resolved = load_config(config)
+        counts = validate_sources(resolved)
+    except IdspineError as exc:
+        raise _fail(exc) from None
+    console.print(f"[green]ok[/]: {config} is valid "
+                  f"({len(resolved.sources)} sources, {len(resolved.identifiers)} identifiers, "
+                  f"{len(resolved.rules)} rules)")
+    for name, count in counts.items():
+        console.print(f"  {name}: {count:,} records")
+
+
+@app.command()
+def run(config: ConfigArgument,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")] = False
+        ) -> None:
+    """Run the whole pipeline and publish the output tables."""
+    from idspine.api import resolve
+    from idspine.summary import print_summary
+
+    try:
+        resolved = load_config(config)
+        with console.status("starting", spinner="dots") as status:
+            def progress(stage: str) -> None:
+                if not quiet:
+                    status.update(f"[bold]{stage}[/] …")
+
+            result = resolve(resolved, progress=progress)
+    except IdspineError as exc:
+        raise _fail(exc) from None
+    with result:
+        if not quiet:
+            print_summary(result, console)
+
+
+@app.command()
+def report(config: ConfigArgument,
+           output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                       help="Where to write the HTML file.")
+                             ] = None) -> None:
+    """Write a self-contained HTML report of the latest run."""
+    from idspine.report import build_report
+
+    try:
+        resolved = load_config(config)
+        target = output or Path(resolved.output.database).with_suffix(".report.html")
+        path = build_report(resolved, target)
+    except IdspineError as exc:
+        raise _fail(exc) from None
+    console.print(f"report written to {path}")
+
+
+@app.command()
+def explain(
+    config: ConfigArgument,
+    record: Annotated[list[str] | None, typer.Option(
+        "--record", "-r", help="A record as source:key; give two to compare them.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p",
+                                                help="A profile id to show.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Why two records share a profile (or not), or how a profile was built."""
+    from idspine.explain import explain_profile, explain_records, render_text
+
+    records = record or []
+    if (profile is None) == (len(records) != 2):
+        errors.print("error: give two --record source:key, or one --profile ID")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        resolved = load_config(config)
+        answer = (explain_profile(resolved, profile) if profile
+                  else explain_records(resolved, records[0], records[1]))
+    except IdspineError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps(answer, default=str))
+    else:
+        console.print(render_text(answer), highlight=False, markup=False)
+
+
+@app.command()
+def diff(config: ConfigArgument,
+         changed: Annotated[Path, typer.Argument(help="The changed configuration.")]) -> None:
+    """What a config change would merge and split, computed before it is applied."""
+    from idspine.diff import diff_configs, render_diff
+
+    try:
+        outcome = diff_configs(load_config(config), load_config(changed))
+    except IdspineError as exc:
+        raise _fail(exc) from None
+    console.print(render_diff(outcome), highlight=False, markup=False)
+
+
+@app.command()
+def init(
+    output: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
+        "idspine.yml"),
+    source: Annotated[list[Path] | None, typer.Option(
+        "--source", "-s", help="A CSV or Parquet file to sample; repeat for several.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config, guessed from sample files when given."""
+    from idspine.starter import starter_config
+
+    if output.exists() and not force:
+        errors.print(f"error: {output} exists (use --force to overwrite)")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        text = starter_config(source or [], output.parent)
+    except IdspineError as exc:
+        raise _fail(exc) from None
+    output.write_text(text, encoding="utf-8")
+    console.print(f"wrote {output}; edit it, then run: idspine validate {output}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the configuration file (for editors)."""
+    from idspine.config_model import ProjectSpec
+
+    sys.stdout.write(json.dumps(ProjectSpec.model_json_schema(by_alias=True), indent=2) + "\n")
+
+
+def main() -> None:
+    app()
