@@ -22,8 +22,9 @@ def _rule_applicable(rule: Rule) -> exp.Expression:
     """Records holding a usable value of every identifier the rule's criteria need."""
     needed = [c for c in rule.criteria if not c.allow_missing]
     present = [
-        sql("max(CASE WHEN identifier IN ($members) THEN 1 ELSE 0 END) = 1",
-            members=exp.Tuple(expressions=[lit(i) for i in c.identifiers]))
+        sql("max(CASE WHEN $member THEN 1 ELSE 0 END) = 1",
+            member=exp.In(this=exp.column("identifier"),
+                          expressions=[lit(i) for i in c.identifiers]))
         for c in needed
     ]
     condition = exp.and_(*present) if present else exp.true()
