@@ -44,7 +44,8 @@ class Result:
         return self.engine.fetch_arrow(exp.select("*").from_(table))
 
     def pandas(self, name: str) -> pandas.DataFrame:
-        return self.arrow(name).to_pandas()
+        frame: pandas.DataFrame = self.arrow(name).to_pandas()
+        return frame
 
     def relation(self, name: str) -> Any:
         """The table as the engine's own relation (DuckDB relation or Spark DataFrame)."""

@@ -15,7 +15,7 @@ from sqlglot import exp
 from idspine.config import Config, Criterion, Rule
 from idspine.dialect import similarity
 from idspine.engines.base import Step
-from idspine.sqlbuild import lit, sql, values_table
+from idspine.sqlbuild import lit, sql, subquery, values_table
 
 SCORE_DECIMALS = 6  # scores are rounded so every engine orders pairs the same way
 
@@ -44,12 +44,12 @@ def plan_hub_values(config: Config) -> list[Step]:
     ]
 
 
-def _in_group(column: str, criterion: Criterion) -> exp.Expression:
+def _in_group(column: str, criterion: Criterion) -> exp.Expr:
     return exp.In(this=exp.column("identifier", table=column),
                   expressions=[lit(i) for i in criterion.identifiers])
 
 
-def _anchor_pairs(criterion: Criterion) -> exp.Expression:
+def _anchor_pairs(criterion: Criterion) -> exp.Expr:
     condition = exp.and_(_in_group("a", criterion), _in_group("b", criterion))
     if len(criterion.identifiers) == 1:
         condition = exp.and_(condition, sql("a.identifier = b.identifier"))
@@ -61,7 +61,7 @@ def _anchor_pairs(criterion: Criterion) -> exp.Expression:
     )
 
 
-def _value_similarity(engine: str, criterion: Criterion) -> exp.Expression:
+def _value_similarity(engine: str, criterion: Criterion) -> exp.Expr:
     assert criterion.function is not None and criterion.threshold is not None
     base = similarity(engine, criterion.function, exp.column("value", "a"),
                       exp.column("value", "b"))
@@ -74,16 +74,16 @@ def _value_similarity(engine: str, criterion: Criterion) -> exp.Expression:
     )
 
 
-def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.Expression:
+def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.Expr:
     """Per pair, the best similarity of the criterion (straight or, for groups, reversed)."""
     members = criterion.identifiers
 
-    def cell(left: str, right: str) -> exp.Expression:
+    def cell(left: str, right: str) -> exp.Expr:
         return sql("max(CASE WHEN left_identifier = $l AND right_identifier = $r THEN s END)",
                    l=lit(left), r=lit(right))
 
-    def mean(cells: list[exp.Expression]) -> exp.Expression:
-        total: exp.Expression = cells[0]
+    def mean(cells: list[exp.Expr]) -> exp.Expr:
+        total: exp.Expr = cells[0]
         for item in cells[1:]:
             total = exp.Add(this=total, expression=item)
         return exp.Div(this=exp.paren(total), expression=lit(float(len(cells))))
@@ -101,7 +101,7 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
         in_a=_in_group("a", criterion), in_b=_in_group("b", criterion),
     )
     return exp.select("left_id", "right_id", exp.alias_(score, "score")).from_(
-        per_position.subquery("positions")
+        subquery(per_position, "positions")
     ).group_by("left_id", "right_id")
 
 
@@ -121,8 +121,8 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
     scored = exp.select("c.left_id", "c.right_id").from_(
         exp.to_table(f"{prefix}_candidates", quoted=True).as_("c")
     )
-    passes: list[exp.Expression] = []
-    scores: list[exp.Expression] = []
+    passes: list[exp.Expr] = []
+    scores: list[exp.Expr] = []
     for i, criterion in enumerate(rule.fuzzy):
         table = f"{prefix}_fuzzy_{i}"
         steps.append(Step(table, _criterion_score(f"{prefix}_candidates", criterion, engine)))
@@ -134,10 +134,10 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
                           allow=lit(criterion.allow_missing)))
         scores.append(sql("coalesce($v, $t)", v=value.copy(), t=lit(criterion.threshold)))
     if scores:
-        total: exp.Expression = scores[0]
+        total: exp.Expr = scores[0]
         for item in scores[1:]:
             total = exp.Add(this=total, expression=item)
-        score: exp.Expression = sql("round($total / $n, $d)", total=exp.paren(total),
+        score: exp.Expr = sql("round($total / $n, $d)", total=exp.paren(total),
                                     n=lit(float(len(scores))), d=lit(SCORE_DECIMALS))
     else:
         score = sql("CAST(1.0 AS DOUBLE)")

@@ -120,7 +120,7 @@ def explain(
     if as_json:
         console.print_json(json.dumps(answer, default=str))
     else:
-        console.print(render_text(answer), highlight=False, markup=False)
+        console.print(render_text(answer), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -212,5 +212,5 @@ def _replay_broken(engine: Engine, profiles: exp.Table, limits: dict[str, int],
     return result
 
 
-def limits_table(limits: dict[str, int]) -> exp.Expression:
+def limits_table(limits: dict[str, int]) -> exp.Expr:
     return values_table(["identifier", "max_values"], sorted(limits.items()), "l")

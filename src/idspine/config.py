@@ -385,7 +385,7 @@ def _resolve_criterion(
     path: str,
     problems: list[Problem],
 ) -> Criterion | None:
-    spec = FuzzyCriterion(type=raw) if isinstance(raw, str) else raw
+    spec = FuzzyCriterion.model_validate({"type": raw}) if isinstance(raw, str) else raw
     members = tuple(spec.identifiers) if spec.identifiers else (label,)
     unknown = [m for m in members if m not in known]
     for member in unknown:

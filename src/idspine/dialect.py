@@ -53,18 +53,18 @@ UDF_FUNCTIONS: dict[str, set[str]] = {
 }
 
 
-def similarity(engine: str, comparator: str, left: exp.Expression, right: exp.Expression
-               ) -> exp.Expression:
+def similarity(engine: str, comparator: str, left: exp.Expr, right: exp.Expr
+               ) -> exp.Expr:
     return sql(COMPARATOR_SQL[engine][comparator], a=left, b=right)
 
 
-def strip_accents(engine: str, value: exp.Expression) -> exp.Expression:
+def strip_accents(engine: str, value: exp.Expr) -> exp.Expr:
     if engine == "duckdb":
         return sql("strip_accents($v)", v=value)
     return sql("idspine_strip_accents($v)", v=value)
 
 
-def render(tree: exp.Expression, engine: str) -> str:
+def render(tree: exp.Expr, engine: str) -> str:
     return tree.sql(dialect=SQLGLOT_DIALECT[engine], unsupported_level=ErrorLevel.RAISE)
 
 
@@ -86,8 +86,8 @@ ORDER_FIELD_SQL: dict[str, dict[str, str]] = {
 }
 
 
-def parse_order_field(engine: str, value: exp.Expression, order_format: str | None
-                      ) -> exp.Expression:
+def parse_order_field(engine: str, value: exp.Expr, order_format: str | None
+                      ) -> exp.Expr:
     templates = ORDER_FIELD_SQL[engine]
     if order_format is None:
         return sql(templates["iso"], v=value)

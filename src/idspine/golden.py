@@ -27,7 +27,7 @@ ORDERINGS: dict[str, str] = {
 }
 
 
-def _source_rank(golden_field: GoldenField) -> exp.Expression:
+def _source_rank(golden_field: GoldenField) -> exp.Expr:
     if not golden_field.source_order:
         return lit(0)
     case = exp.Case()

@@ -18,7 +18,7 @@ SIZE_BUCKETS = "CASE WHEN size = 1 THEN '1' WHEN size = 2 THEN '2' WHEN size = 3
     "ELSE '51+' END"
 
 
-def _rule_applicable(rule: Rule) -> exp.Expression:
+def _rule_applicable(rule: Rule) -> exp.Expr:
     """Records holding a usable value of every identifier the rule's criteria need."""
     needed = [c for c in rule.criteria if not c.allow_missing]
     present = [
@@ -37,7 +37,7 @@ def _rule_applicable(rule: Rule) -> exp.Expression:
 
 
 def plan_metrics(config: Config) -> list[Step]:
-    parts: list[exp.Expression] = [
+    parts: list[exp.Expr] = [
         sql("SELECT 'records' AS metric, '' AS dimension, CAST(count(*) AS DOUBLE) AS value "
             "FROM membership"),
         sql("SELECT 'records_' || status, '', count(*) FROM membership GROUP BY status"),
@@ -103,7 +103,7 @@ def plan_metrics(config: Config) -> list[Step]:
     ))]
 
 
-def _rules(config: Config) -> exp.Expression:
+def _rules(config: Config) -> exp.Expr:
     from idspine.sqlbuild import values_table
 
     return values_table(["priority", "rule"], [(r.priority, r.name) for r in config.rules], "n")

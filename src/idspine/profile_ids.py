@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idspine.engines.base import Step
-from idspine.sqlbuild import lit, sql
+from idspine.sqlbuild import lit, sql, subquery
 
 EMPTY_PREVIOUS = (
     "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS record_key, "
@@ -49,7 +49,7 @@ def plan_profile_ids(
                  if previous_redirects else sql(EMPTY_REDIRECTS))
     return [
         Step("previous_membership", sql(
-            "SELECT * FROM ($q) WHERE profile_id IS NOT NULL", q=previous.subquery()
+            "SELECT * FROM $q WHERE profile_id IS NOT NULL", q=subquery(previous, "p")
         )),
         Step("previous_registry", registry),
         Step("founders", sql(
@@ -102,10 +102,10 @@ def plan_profile_ids(
         Step("profile_redirects", sql(
             # Earlier redirects that pointed at an id retired now follow it to its new home.
             "SELECT r.old_profile_id, coalesce(n.profile_id, r.profile_id) AS profile_id, "
-            "r.run_id, r.reason FROM ($old) AS r LEFT JOIN new_redirects AS n "
+            "r.run_id, r.reason FROM $old LEFT JOIN new_redirects AS n "
             "ON n.old_profile_id = r.profile_id AND n.reason <> 'split' "
             "UNION ALL SELECT old_profile_id, profile_id, run_id, reason FROM new_redirects",
-            old=redirects,
+            old=subquery(redirects, "r"),
         )),
         Step("profile_registry", sql(
             "SELECT g.profile_id, g.created_run, coalesce(g.retired_run, CASE WHEN "

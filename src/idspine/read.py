@@ -35,7 +35,7 @@ class StagedSource:
 
 
 def _resolve_column(text: str, columns: list[str], path: str, problems: list[Problem]
-                    ) -> exp.Expression | None:
+                    ) -> exp.Expr | None:
     if is_plain_column(text) or text in columns:
         if text in columns:
             return ident(text)
@@ -64,7 +64,7 @@ def plan_stage(source: Source, columns: list[str], engine_name: str, problems: l
     before = len(problems)
     key = _resolve_column(source.primary_key, columns, f"{base}.primary_key", problems)
     order = _resolve_column(source.order_column, columns, f"{base}.order_by", problems)
-    selects: list[exp.Expression] = []
+    selects: list[exp.Expr] = []
     mapped: list[tuple[str, str]] = []
     for identifier, texts in source.mappings:
         for index, text in enumerate(texts):

@@ -24,11 +24,11 @@ FORBIDDEN_PREFIXES = ("read_", "parquet_", "duckdb_", "pragma_", "sqlite_", "pos
 
 
 @lru_cache(maxsize=512)
-def _parse_template(template: str) -> exp.Expression:
+def _parse_template(template: str) -> exp.Expr:
     return sqlglot.parse_one(template, read=TEMPLATE_DIALECT)
 
 
-def sql(template: str, **params: exp.Expression) -> exp.Expression:
+def sql(template: str, **params: exp.Expr) -> exp.Expr:
     """Parse a constant template and put the given nodes in its `$name` placeholders."""
     tree = _parse_template(template).copy()
     missing = {p.name for p in tree.find_all(exp.Placeholder)} - params.keys()
@@ -46,7 +46,7 @@ def table(name: str, schema: str | None = None) -> exp.Table:
     return exp.table_(name, db=schema, quoted=True)
 
 
-def lit(value: str | int | float | bool | None) -> exp.Expression:
+def lit(value: str | int | float | bool | None) -> exp.Expr:
     if value is None:
         return exp.null()
     if isinstance(value, bool):
@@ -56,8 +56,12 @@ def lit(value: str | int | float | bool | None) -> exp.Expression:
     return exp.Literal.number(value)
 
 
+def subquery(tree: exp.Expr, alias: str) -> exp.Subquery:
+    return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
 def values_table(columns: list[str], rows: list[tuple[str | int | float | None, ...]],
-                 alias: str) -> exp.Expression:
+                 alias: str) -> exp.Expr:
     """An inline VALUES relation made of literals (block lists, nickname tables...)."""
     if not rows:
         nulls = exp.select(*[exp.alias_(exp.cast(exp.null(), "varchar"), c) for c in columns])
@@ -65,7 +69,7 @@ def values_table(columns: list[str], rows: list[tuple[str | int | float | None, 
     return exp.values([tuple(lit(v) for v in row) for row in rows], alias=alias, columns=columns)
 
 
-def parse_value_expression(text: str, allowed_columns: set[str]) -> exp.Expression:
+def parse_value_expression(text: str, allowed_columns: set[str]) -> exp.Expr:
     """Parse a user-written SQL expression and refuse anything but a plain expression.
 
     The expression may use only `allowed_columns` (compared case-insensitively), scalar

@@ -20,6 +20,7 @@ COMMON_PLACEHOLDERS = (
     "null", "none", "nil", "nan", "n/a", "na", "n.a.", "unknown", "undefined", "test", "tbd",
     "-", "--", "?", ".", "0", "x", "xx", "xxx", "empty", "blank", "not available",
 )
+COMMON_PATTERNS = (r"^0+$",)  # "0000000000" and its shorter and longer kin
 EMAIL_PLACEHOLDERS = (
     "test@test.com", "test@example.com", "example@example.com", "email@email.com",
     "noemail@noemail.com", "none@none.com", "no@email.com", "null@null.com", "a@a.com",
@@ -42,7 +43,7 @@ NICKNAMES = (
 )
 
 
-def base_clean(value: exp.Expression, case_sensitive: bool) -> exp.Expression:
+def base_clean(value: exp.Expr, case_sensitive: bool) -> exp.Expr:
     """NFKC (only non-ASCII values pay for it), trim, collapse whitespace, case-fold."""
     normalized = sql(
         "CASE WHEN regexp_matches($v, '[^\\x00-\\x7F]') THEN idspine_nfkc($v) ELSE $v END",
@@ -52,7 +53,7 @@ def base_clean(value: exp.Expression, case_sensitive: bool) -> exp.Expression:
     return collapsed if case_sensitive else sql("lower($v)", v=collapsed)
 
 
-def _email(identifier: Identifier, cleaned: exp.Expression) -> exp.Expression:
+def _email(identifier: Identifier, cleaned: exp.Expr) -> exp.Expr:
     local = sql("split_part($v, '@', 1)", v=cleaned)
     domain = sql("split_part($v, '@', 2)", v=cleaned)
     if identifier.strip_plus_tag:
@@ -69,13 +70,14 @@ def _email(identifier: Identifier, cleaned: exp.Expression) -> exp.Expression:
     )
 
 
-def _name(engine: str, cleaned: exp.Expression) -> exp.Expression:
+def _name(engine: str, cleaned: exp.Expr) -> exp.Expr:
     without_accents = strip_accents(engine, cleaned)
-    no_punctuation = sql("regexp_replace($v, '[^a-z0-9 ]', '', 'g')", v=without_accents)
+    # Letters of every script (and either case) stay: only punctuation and symbols go.
+    no_punctuation = sql("regexp_replace($v, '[^\\p{L}\\p{N} ]', '', 'g')", v=without_accents)
     return sql("trim(regexp_replace($v, '\\s+', ' ', 'g'))", v=no_punctuation)
 
 
-def clean_value(identifier: Identifier, raw: exp.Expression, engine: str) -> exp.Expression:
+def clean_value(identifier: Identifier, raw: exp.Expr, engine: str) -> exp.Expr:
     """The SQL that turns one raw value into its standardized form (NULL = absent).
 
     Phones are not cleaned here: they go through `plan_phone_parsing`.
@@ -97,23 +99,29 @@ def clean_value(identifier: Identifier, raw: exp.Expression, engine: str) -> exp
     return sql("nullif($v, '')", v=value)
 
 
-def block_condition(identifier: Identifier, cleaned: exp.Expression, value: exp.Expression
-                    ) -> exp.Expression:
+def block_condition(identifier: Identifier, cleaned: exp.Expr, value: exp.Expr
+                    ) -> exp.Expr:
     """Whether a value is on the identifier's block list (built-in and configured)."""
     listed = [v.strip().lower() for v in identifier.block]
     patterns = list(identifier.block_patterns)
     if identifier.default_block_list:
         listed += COMMON_PLACEHOLDERS
+        patterns += COMMON_PATTERNS
         if identifier.type == "email":
             listed += EMAIL_PLACEHOLDERS
             patterns += EMAIL_PATTERNS
         if identifier.type == "phone":
             patterns += PHONE_PATTERNS
-    conditions: list[exp.Expression] = []
+    conditions: list[exp.Expr] = []
     if listed:
         literals = [lit(v) for v in sorted(set(listed))]
-        conditions.append(exp.In(this=cleaned.copy(), expressions=literals))
-        conditions.append(exp.In(this=value.copy(), expressions=[x.copy() for x in literals]))
+        folded_cleaned, folded_value = cleaned.copy(), value.copy()
+        if identifier.case_sensitive:
+            # The list is lower-case; a case-sensitive value is compared case-folded to it.
+            folded_cleaned = sql("lower($v)", v=folded_cleaned)
+            folded_value = sql("lower($v)", v=folded_value)
+        conditions.append(exp.In(this=folded_cleaned, expressions=literals))
+        conditions.append(exp.In(this=folded_value, expressions=[x.copy() for x in literals]))
     conditions += [sql("regexp_matches($v, $p)", v=value.copy(), p=lit(p)) for p in patterns]
     if not conditions:
         return exp.false()
@@ -123,14 +131,14 @@ def block_condition(identifier: Identifier, cleaned: exp.Expression, value: exp.
 def plan_standardize(config: Config, engine: str) -> list[Step]:
     """Steps from `lookup_raw` to `lookup` (and `usable_values`, what matching uses)."""
     steps = [Step("distinct_raw", sql("SELECT DISTINCT identifier, raw_value FROM lookup_raw"))]
-    parts: list[exp.Expression] = []
+    parts: list[exp.Expr] = []
     raw = ident("raw_value")
     for identifier in config.identifiers:
         cleaned = base_clean(raw, identifier.case_sensitive)
         if identifier.type == "phone":
             steps += plan_phone_parsing(identifier)
             source = exp.to_table(f"phone_{identifier.name}", quoted=True)
-            value: exp.Expression = ident("value")
+            value: exp.Expr = ident("value")
         else:
             source = exp.to_table("distinct_raw")
             value = clean_value(identifier, raw, engine)
@@ -159,11 +167,13 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
 def plan_phone_parsing(identifier: Identifier) -> list[Step]:
     """Parse each distinct digit string once with the phonenumbers library (a UDF)."""
     digits_table = f"phone_digits_{identifier.name}"
+    # NFKC first, so that full-width digits and plus signs count as digits.
+    normalized = base_clean(ident("raw_value"), case_sensitive=True)
     return [
         Step(digits_table, sql(
-            "SELECT identifier, raw_value, nullif(regexp_replace(raw_value, '[^0-9+]', '', 'g'),"
-            " '') AS digits FROM distinct_raw WHERE identifier = $name",
-            name=lit(identifier.name),
+            "SELECT identifier, raw_value, nullif(regexp_replace($v, '[^0-9+]', '', 'g'), '')"
+            " AS digits FROM distinct_raw WHERE identifier = $name",
+            v=normalized, name=lit(identifier.name),
         )),
         Step(f"phone_parsed_{identifier.name}", sql(
             "SELECT digits, idspine_phone_e164(digits, $region) AS value "
@@ -189,7 +199,16 @@ def _nickname_steps(config: Config, engine: str) -> list[Step]:
         rows += [(identifier.name, alias, full) for alias, full in table]
     if not rows:
         return [Step("standardized_final", sql("SELECT * FROM standardized"), materialize=False)]
-    nicknames = values_table(["identifier", "alias", "full_name"], rows, "n")
+    entries = values_table(["identifier", "alias", "full_name"], rows, "e")
+
+    # Entries are cleaned like the values they meet, so `Bob: Robert` works as written.
+    def clean(column: str) -> exp.Expr:
+        return _name(engine, base_clean(exp.column(column, "e"), case_sensitive=False))
+
+    nicknames = exp.select(
+        "e.identifier", exp.alias_(clean("alias"), "alias"),
+        exp.alias_(exp.Min(this=clean("full_name")), "full_name"),
+    ).from_(entries).group_by("e.identifier", clean("alias")).subquery("n")
     return [Step("standardized_final", sql(
         "SELECT s.identifier, s.raw_value, coalesce(n.full_name, s.value) AS value, s.is_blocked"
         " FROM standardized AS s LEFT JOIN $nick ON s.identifier = n.identifier "

@@ -22,7 +22,7 @@ class Step:
     """One unit of planned work: a query and the table it becomes."""
 
     name: str
-    query: exp.Expression
+    query: exp.Expr
     materialize: bool = True
 
 
@@ -40,7 +40,7 @@ class Engine(ABC):
             self.run(step)
 
     @abstractmethod
-    def fetch_arrow(self, query: exp.Expression) -> pa.Table:
+    def fetch_arrow(self, query: exp.Expr) -> pa.Table:
         """Run a query and return its rows (only for small results or final exports)."""
 
     @abstractmethod

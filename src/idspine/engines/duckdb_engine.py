@@ -52,15 +52,16 @@ class DuckDBEngine(Engine):
 
     def _register_udfs(self) -> None:
         varchar = duckdb.sqltype("VARCHAR")
-        self.connection.create_function(
+        self.connection.create_function(  # type: ignore[call-overload]
             "idspine_phone_e164", udfs.phone_e164_arrow, [varchar, varchar], varchar,
-            type="arrow", side_effects=False,
+            # "special": an impossible number is a NULL result, which DuckDB otherwise refuses.
+            type="arrow", null_handling="special", side_effects=False,
         )
-        self.connection.create_function(
+        self.connection.create_function(  # type: ignore[call-overload]
             "idspine_nfkc", udfs.nfkc_arrow, [varchar], varchar, type="arrow", side_effects=False
         )
 
-    def _execute(self, statement: exp.Expression | str) -> duckdb.DuckDBPyConnection:
+    def _execute(self, statement: exp.Expr | str) -> duckdb.DuckDBPyConnection:
         text = statement if isinstance(statement, str) else render(statement, "duckdb")
         try:
             return self.connection.execute(text)
@@ -73,7 +74,7 @@ class DuckDBEngine(Engine):
         body = render(step.query, "duckdb")
         self._execute(f"CREATE OR REPLACE TEMP {kind} {target} AS {body}")
 
-    def fetch_arrow(self, query: exp.Expression) -> pa.Table:
+    def fetch_arrow(self, query: exp.Expr) -> pa.Table:
         text = render(query, "duckdb")
         try:
             result = self.connection.sql(text).to_arrow_table()
