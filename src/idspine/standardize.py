@@ -30,7 +30,7 @@ EMAIL_PATTERNS = (
     r"^(no-?reply|do-?not-?reply|no-?email|no-?mail|none|null|unknown|test)@",
     r"@(example|test|invalid)\.(com|org|net)$",
 )
-PHONE_PATTERNS = (r"^\+\d{1,3}(0+|1+|9+|0?123456789)$",)
+PHONE_PATTERNS = (r"^\+\d{1,3}0{6,}$", r"123456789$")
 NICKNAMES = (
     ("alex", "alexander"), ("bill", "william"), ("bob", "robert"), ("chris", "christopher"),
     ("dan", "daniel"), ("dave", "david"), ("jim", "james"), ("jimmy", "james"),
