@@ -75,21 +75,27 @@ def _value_similarity(engine: str, criterion: Criterion) -> exp.Expr:
 
 
 def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.Expr:
-    """Per pair, the best similarity of the criterion (straight or, for groups, reversed)."""
+    """Per pair, the best similarity of the criterion (straight or, for groups, reversed).
+
+    A group's similarity in one orientation is that of its weakest position, so that
+    "same last name, different first name" never passes a names criterion.
+    """
     members = criterion.identifiers
 
     def cell(left: str, right: str) -> exp.Expr:
         return sql("max(CASE WHEN left_identifier = $l AND right_identifier = $r THEN s END)",
                    l=lit(left), r=lit(right))
 
-    def mean(cells: list[exp.Expr]) -> exp.Expr:
-        total: exp.Expr = cells[0]
-        for item in cells[1:]:
-            total = exp.Add(this=total, expression=item)
-        return exp.Div(this=exp.paren(total), expression=lit(float(len(cells))))
+    def weakest(cells: list[exp.Expr]) -> exp.Expr:
+        # A group is as similar as its least similar comparable position (NULLs skipped).
+        if len(cells) == 1:
+            return cells[0]
+        names = [f"c{i}" for i in range(len(cells))]
+        template = "least(" + ", ".join(f"${n}" for n in names) + ")"
+        return sql(template, **dict(zip(names, cells, strict=True)))
 
-    straight = mean([cell(m, m) for m in members])
-    reversed_ = mean([cell(m, members[-1 - i]) for i, m in enumerate(members)])
+    straight = weakest([cell(m, m) for m in members])
+    reversed_ = weakest([cell(m, members[-1 - i]) for i, m in enumerate(members)])
     score = straight if len(members) == 1 else sql("greatest($a, $b)", a=straight, b=reversed_)
     per_position = sql(
         "SELECT p.left_id, p.right_id, a.identifier AS left_identifier, "
