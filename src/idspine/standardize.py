@@ -14,6 +14,7 @@ from sqlglot import exp
 from idspine.config import Config, Identifier
 from idspine.dialect import strip_accents
 from idspine.engines.base import Step
+from idspine.phones import plan_phone_parsing
 from idspine.sqlbuild import ident, lit, parse_value_expression, sql, values_table
 
 COMMON_PLACEHOLDERS = (
@@ -162,31 +163,6 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
         "WHERE value IS NOT NULL AND NOT is_blocked"
     )))
     return steps
-
-
-def plan_phone_parsing(identifier: Identifier) -> list[Step]:
-    """Parse each distinct digit string once with the phonenumbers library (a UDF)."""
-    digits_table = f"phone_digits_{identifier.name}"
-    # NFKC first, so that full-width digits and plus signs count as digits.
-    normalized = base_clean(ident("raw_value"), case_sensitive=True)
-    return [
-        Step(digits_table, sql(
-            "SELECT identifier, raw_value, nullif(regexp_replace($v, '[^0-9+]', '', 'g'), '')"
-            " AS digits FROM distinct_raw WHERE identifier = $name",
-            v=normalized, name=lit(identifier.name),
-        )),
-        Step(f"phone_parsed_{identifier.name}", sql(
-            "SELECT digits, idspine_phone_e164(digits, $region) AS value "
-            "FROM (SELECT DISTINCT digits FROM $t WHERE digits IS NOT NULL)",
-            region=lit(identifier.default_region), t=exp.to_table(digits_table, quoted=True),
-        )),
-        Step(f"phone_{identifier.name}", sql(
-            "SELECT d.identifier, d.raw_value, p.value FROM $t AS d "
-            "LEFT JOIN $parsed AS p ON d.digits = p.digits",
-            t=exp.to_table(digits_table, quoted=True),
-            parsed=exp.to_table(f"phone_parsed_{identifier.name}", quoted=True),
-        )),
-    ]
 
 
 def _nickname_steps(config: Config, engine: str) -> list[Step]:

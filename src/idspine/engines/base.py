@@ -8,6 +8,7 @@ does them poorly: connected components and the ordered spanning forest.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -30,10 +31,18 @@ class Engine(ABC):
     """What a stage may ask of an engine."""
 
     name: str
+    # Seconds spent per step name (accumulated), for benchmarks and profiling.
+    step_seconds: dict[str, float]
 
-    @abstractmethod
     def run(self, step: Step) -> None:
         """Create the work table (or view) `step.name` from `step.query`."""
+        started = time.perf_counter()
+        self._run(step)
+        timings = self.__dict__.setdefault("step_seconds", {})
+        timings[step.name] = timings.get(step.name, 0.0) + time.perf_counter() - started
+
+    @abstractmethod
+    def _run(self, step: Step) -> None: ...
 
     def run_all(self, steps: list[Step]) -> None:
         for step in steps:

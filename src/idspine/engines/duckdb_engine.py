@@ -68,7 +68,7 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise EngineError(f"DuckDB failed: {exc}\n  while running: {text[:500]}") from exc
 
-    def run(self, step: Step) -> None:
+    def _run(self, step: Step) -> None:
         kind = "TABLE" if step.materialize else "VIEW"
         target = exp.to_identifier(step.name, quoted=True).sql("duckdb")
         body = render(step.query, "duckdb")
