@@ -25,12 +25,15 @@ def engine() -> Iterator[DuckDBEngine]:
 
 
 def make_config(levels: int, limits: dict[str, int | None]) -> Config:
-    return load_config({
-        "identifiers": {name: {"type": "id", "limit": limits[name]} for name in IDENTIFIERS},
-        "sources": {"s": {"path": "unused.csv", "primary_key": "id", "order_by": "t",
-                          "map": {"a": "a"}}},
-        "rules": [{"name": f"r{i}", "match": {"a": "exact"}} for i in range(levels)],
-    })
+    return load_config(
+        {
+            "identifiers": {name: {"type": "id", "limit": limits[name]} for name in IDENTIFIERS},
+            "sources": {
+                "s": {"path": "unused.csv", "primary_key": "id", "order_by": "t", "map": {"a": "a"}}
+            },
+            "rules": [{"name": f"r{i}", "match": {"a": "exact"}} for i in range(levels)],
+        }
+    )
 
 
 def sequential_oracle(
@@ -78,8 +81,15 @@ def same_partition(first: list[int], second: list[int]) -> bool:
 
 
 @st.composite
-def graphs(draw: Any) -> tuple[int, int, list[tuple[int, int, int, float]],
-                               dict[int, dict[str, set[str]]], dict[str, int | None]]:
+def graphs(
+    draw: Any,
+) -> tuple[
+    int,
+    int,
+    list[tuple[int, int, int, float]],
+    dict[int, dict[str, set[str]]],
+    dict[str, int | None],
+]:
     nodes = draw(st.integers(2, 30))
     levels = draw(st.integers(1, 3))
     edge_count = draw(st.integers(0, nodes * 2))
@@ -88,8 +98,10 @@ def graphs(draw: Any) -> tuple[int, int, list[tuple[int, int, int, float]],
         left, right = draw(st.integers(0, nodes - 1)), draw(st.integers(0, nodes - 1))
         if left != right:
             key = (min(left, right), max(left, right))
-            pairs[key] = (draw(st.integers(1, levels)),
-                          draw(st.sampled_from([1.0, 0.95, 0.9, 0.87])))
+            pairs[key] = (
+                draw(st.integers(1, levels)),
+                draw(st.sampled_from([1.0, 0.95, 0.9, 0.87])),
+            )
     values: dict[int, dict[str, set[str]]] = {}
     for node in range(nodes):
         for name in IDENTIFIERS:
@@ -106,25 +118,38 @@ def test_clustering_equals_sequential_union_find(engine: DuckDBEngine, graph: An
     nodes, levels, pairs, values, limits = graph
     ordered = sorted(pairs, key=lambda p: (p[2], -p[3], p[0], p[1]))
     engine.register_arrow("records", pa.table({"record_id": pa.array(range(nodes), pa.int64())}))
-    engine.register_arrow("ranked_pairs", pa.table({
-        "left_id": pa.array([p[0] for p in ordered], pa.int64()),
-        "right_id": pa.array([p[1] for p in ordered], pa.int64()),
-        "priority": pa.array([p[2] for p in ordered], pa.int64()),
-        "score": pa.array([p[3] for p in ordered], pa.float64()),
-        "rank": pa.array(range(len(ordered)), pa.int64()),
-    }))
-    flat = [(node, name, value) for node, per in values.items() for name, items in per.items()
-            for value in items]
-    engine.register_arrow("usable_values", pa.table({
-        "record_id": pa.array([f[0] for f in flat], pa.int64()),
-        "identifier": pa.array([f[1] for f in flat], pa.string()),
-        "value": pa.array([f[2] for f in flat], pa.string()),
-    }))
+    engine.register_arrow(
+        "ranked_pairs",
+        pa.table(
+            {
+                "left_id": pa.array([p[0] for p in ordered], pa.int64()),
+                "right_id": pa.array([p[1] for p in ordered], pa.int64()),
+                "priority": pa.array([p[2] for p in ordered], pa.int64()),
+                "score": pa.array([p[3] for p in ordered], pa.float64()),
+                "rank": pa.array(range(len(ordered)), pa.int64()),
+            }
+        ),
+    )
+    flat = [
+        (node, name, value)
+        for node, per in values.items()
+        for name, items in per.items()
+        for value in items
+    ]
+    engine.register_arrow(
+        "usable_values",
+        pa.table(
+            {
+                "record_id": pa.array([f[0] for f in flat], pa.int64()),
+                "identifier": pa.array([f[1] for f in flat], pa.string()),
+                "value": pa.array([f[2] for f in flat], pa.string()),
+            }
+        ),
+    )
     cluster(make_config(levels, limits), engine)
 
     expected_labels, expected_status = sequential_oracle(nodes, pairs, values, limits)
-    profile_of = dict(engine.connection.sql("SELECT record_id, profile FROM profile_of")
-                      .fetchall())
+    profile_of = dict(engine.connection.sql("SELECT record_id, profile FROM profile_of").fetchall())
     labels = [profile_of[n] for n in range(nodes)]
     assert same_partition(labels, expected_labels)
     # Profiles are labelled by their smallest record.

@@ -6,11 +6,19 @@ import random
 from pathlib import Path
 from typing import Any
 
-import idspine
 from tests.conftest import project
 
-TABLES = ("identity_golden", "identity_match", "identity_matched_ids", "identity_lookup",
-          "identity_match_pairs", "identity_unresolved_records", "identity_profile_ids")
+import idspine
+
+TABLES = (
+    "identity_golden",
+    "identity_match",
+    "identity_matched_ids",
+    "identity_lookup",
+    "identity_match_pairs",
+    "identity_unresolved_records",
+    "identity_profile_ids",
+)
 
 IDENTIFIERS = {
     "email": {"type": "email", "limit": 2, "max_group_size": 6, "strip_plus_tag": True},
@@ -20,8 +28,10 @@ IDENTIFIERS = {
 }
 RULES = [
     {"name": "same_customer", "match": {"customer_id": "exact"}},
-    {"name": "email_and_name", "match": {"email": "exact", "last_name": {
-        "type": "fuzzy_medium", "allow_missing": True}}},
+    {
+        "name": "email_and_name",
+        "match": {"email": "exact", "last_name": {"type": "fuzzy_medium", "allow_missing": True}},
+    },
     {"name": "same_phone", "match": {"phone": "exact"}},
 ]
 
@@ -32,23 +42,35 @@ def messy_records(count: int, seed: int) -> list[dict[str, Any]]:
     names = ["Martin", "Martinn", "Bernard", "Dubois", "Durand", "Duran", ""]
     result = []
     for i in range(count):
-        result.append({
-            "id": f"k{i:04d}",
-            "email": rng.choice([f"u{rng.randrange(count // 3)}@mail.com",
-                                 f"U{rng.randrange(count // 3)}+x@mail.com", "hub@mail.com",
-                                 ""]),
-            "phone": rng.choice([f"06{rng.randrange(10**6, 10**6 + count // 4):08d}", ""]),
-            "customer_id": rng.choice([f"C{rng.randrange(count // 2)}", "", ""]),
-            "last_name": rng.choice(names),
-            "updated": f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}",
-        })
+        result.append(
+            {
+                "id": f"k{i:04d}",
+                "email": rng.choice(
+                    [
+                        f"u{rng.randrange(count // 3)}@mail.com",
+                        f"U{rng.randrange(count // 3)}+x@mail.com",
+                        "hub@mail.com",
+                        "",
+                    ]
+                ),
+                "phone": rng.choice([f"06{rng.randrange(10**6, 10**6 + count // 4):08d}", ""]),
+                "customer_id": rng.choice([f"C{rng.randrange(count // 2)}", "", ""]),
+                "last_name": rng.choice(names),
+                "updated": f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 28):02d}",
+            }
+        )
     return result
 
 
 def outputs(tmp_path: Path, data: list[dict[str, Any]], threads: int) -> dict[str, list[Any]]:
     tmp_path.mkdir()
-    config = project(tmp_path, {"crm": data[: len(data) // 2], "app": data[len(data) // 2:]},
-                     identifiers=IDENTIFIERS, rules=RULES, duckdb={"threads": threads})
+    config = project(
+        tmp_path,
+        {"crm": data[: len(data) // 2], "app": data[len(data) // 2 :]},
+        identifiers=IDENTIFIERS,
+        rules=RULES,
+        duckdb={"threads": threads},
+    )
     with idspine.resolve(idspine.load_config(config, base_dir=tmp_path)) as result:
         return {t: sorted(map(repr, result.arrow(t).to_pylist())) for t in TABLES}
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import project
+
 import idspine
 from idspine.explain import explain_profile, explain_records, render_text
-from tests.conftest import project
 
 IDENTIFIERS = {
     "email": {"type": "email", "max_group_size": 3},
@@ -21,20 +22,59 @@ RULES = [
 ]
 CRM = [
     # a chain: 1 ~ 2 by email, 2 ~ 3 by phone and name
-    {"id": "1", "email": "ann@mail.com", "phone": "", "customer_id": "", "last_name": "Lee",
-     "updated": "2024-01-01"},
-    {"id": "2", "email": "ann@mail.com", "phone": "0611111111", "customer_id": "",
-     "last_name": "Lee", "updated": "2024-01-02"},
-    {"id": "3", "email": "", "phone": "06 11 11 11 11", "customer_id": "", "last_name": "Leee",
-     "updated": "2024-01-03"},
+    {
+        "id": "1",
+        "email": "ann@mail.com",
+        "phone": "",
+        "customer_id": "",
+        "last_name": "Lee",
+        "updated": "2024-01-01",
+    },
+    {
+        "id": "2",
+        "email": "ann@mail.com",
+        "phone": "0611111111",
+        "customer_id": "",
+        "last_name": "Lee",
+        "updated": "2024-01-02",
+    },
+    {
+        "id": "3",
+        "email": "",
+        "phone": "06 11 11 11 11",
+        "customer_id": "",
+        "last_name": "Leee",
+        "updated": "2024-01-03",
+    },
     # a family email refused by the customer_id limit
-    {"id": "4", "email": "fam@mail.com", "phone": "", "customer_id": "C1", "last_name": "Roy",
-     "updated": "2024-01-01"},
-    {"id": "5", "email": "fam@mail.com", "phone": "", "customer_id": "C2", "last_name": "Roy",
-     "updated": "2024-01-02"},
+    {
+        "id": "4",
+        "email": "fam@mail.com",
+        "phone": "",
+        "customer_id": "C1",
+        "last_name": "Roy",
+        "updated": "2024-01-01",
+    },
+    {
+        "id": "5",
+        "email": "fam@mail.com",
+        "phone": "",
+        "customer_id": "C2",
+        "last_name": "Roy",
+        "updated": "2024-01-02",
+    },
     # a hub email shared by four strangers; 9 shares a phone with 6 but not the name
-    *[{"id": str(i), "email": "hub@mail.com", "phone": "", "customer_id": "",
-       "last_name": f"N{i}", "updated": "2024-01-01"} for i in range(6, 10)],
+    *[
+        {
+            "id": str(i),
+            "email": "hub@mail.com",
+            "phone": "",
+            "customer_id": "",
+            "last_name": f"N{i}",
+            "updated": "2024-01-01",
+        }
+        for i in range(6, 10)
+    ],
 ]
 
 
@@ -56,7 +96,9 @@ def test_merge_chain(tmp_path: Path) -> None:
     answer = explain_records(config, "crm:1", "crm:3")
     assert answer["same_profile"] is True
     assert [(p["left_key"], p["right_key"], p["rule"]) for p in answer["chain"]] == [
-        ("1", "2", "same_email"), ("2", "3", "phone_and_name")]
+        ("1", "2", "same_email"),
+        ("2", "3", "phone_and_name"),
+    ]
     text = render_text(answer)
     assert "Same profile" in text
     assert "phone_and_name" in text

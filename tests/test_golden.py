@@ -6,32 +6,58 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import write_csv
 
 import idspine
-from tests.conftest import write_csv
 
 # One person in two sources; `code` is a field, `nick` a name identifier.
 CRM = [
-    {"id": "1", "email": "p@mail.com", "code": "bb", "nick": "Zoé", "empty": "",
-     "updated": "2024-01-01"},
-    {"id": "2", "email": "p@mail.com", "code": "aaa", "nick": "zoe", "empty": "",
-     "updated": "2024-03-01"},
-    {"id": "3", "email": "p@mail.com", "code": "bb", "nick": "", "empty": "",
-     "updated": "2024-02-01"},
+    {
+        "id": "1",
+        "email": "p@mail.com",
+        "code": "bb",
+        "nick": "Zoé",
+        "empty": "",
+        "updated": "2024-01-01",
+    },
+    {
+        "id": "2",
+        "email": "p@mail.com",
+        "code": "aaa",
+        "nick": "zoe",
+        "empty": "",
+        "updated": "2024-03-01",
+    },
+    {
+        "id": "3",
+        "email": "p@mail.com",
+        "code": "bb",
+        "nick": "",
+        "empty": "",
+        "updated": "2024-02-01",
+    },
 ]
 SHOP = [
-    {"id": "9", "email": "P@mail.com", "code": "c", "nick": "Zozo", "empty": "",
-     "updated": "2023-01-01"},
+    {
+        "id": "9",
+        "email": "P@mail.com",
+        "code": "c",
+        "nick": "Zozo",
+        "empty": "",
+        "updated": "2023-01-01",
+    },
 ]
 
 
-def golden_value(tmp_path: Path, name: str, strategy: Any,
-                 crm: list[dict[str, Any]] = CRM) -> Any:
+def golden_value(tmp_path: Path, name: str, strategy: Any, crm: list[dict[str, Any]] = CRM) -> Any:
     write_csv(tmp_path / "crm.csv", crm)
     write_csv(tmp_path / "shop.csv", SHOP)
-    source = {"primary_key": "id", "order_by": "updated",
-              "map": {"email": "email", "nick": "nick"}, "fields": {"code": "code",
-                                                                     "empty": "empty"}}
+    source = {
+        "primary_key": "id",
+        "order_by": "updated",
+        "map": {"email": "email", "nick": "nick"},
+        "fields": {"code": "code", "empty": "empty"},
+    }
     config = {
         "output": {"database": str(tmp_path / "out.duckdb")},
         "identifiers": {"email": {"type": "email"}, "nick": {"type": "name"}},
@@ -45,22 +71,25 @@ def golden_value(tmp_path: Path, name: str, strategy: Any,
     return golden[0][name]
 
 
-@pytest.mark.parametrize(("name", "strategy", "expected"), [
-    ("code", "last_non_null", "aaa"),            # crm:2 is the latest record
-    ("code", "first_non_null", "c"),             # shop:9 is the oldest
-    ("code", "most_frequent", "bb"),             # two records say bb
-    ("code", "longest", "aaa"),
-    ("code", "min", "aaa"),
-    ("code", "max", "c"),
-    ("code", {"strategy": "source_priority", "order": ["shop", "crm"]}, "c"),
-    ("code", {"strategy": "source_priority", "order": ["crm", "shop"]}, "aaa"),
-    ("nick", "last_non_null", "zoe"),            # names shown as written
-    ("nick", "most_frequent", "zoe"),            # Zoé and zoe are one value; the latest wins
-    ("nick", "first_non_null", "Zozo"),
-    ("email", "last_non_null", "p@mail.com"),    # identifiers shown standardized
-    ("empty", "last_non_null", None),            # all empty -> null
-    ("empty", "most_frequent", None),
-])
+@pytest.mark.parametrize(
+    ("name", "strategy", "expected"),
+    [
+        ("code", "last_non_null", "aaa"),  # crm:2 is the latest record
+        ("code", "first_non_null", "c"),  # shop:9 is the oldest
+        ("code", "most_frequent", "bb"),  # two records say bb
+        ("code", "longest", "aaa"),
+        ("code", "min", "aaa"),
+        ("code", "max", "c"),
+        ("code", {"strategy": "source_priority", "order": ["shop", "crm"]}, "c"),
+        ("code", {"strategy": "source_priority", "order": ["crm", "shop"]}, "aaa"),
+        ("nick", "last_non_null", "zoe"),  # names shown as written
+        ("nick", "most_frequent", "zoe"),  # Zoé and zoe are one value; the latest wins
+        ("nick", "first_non_null", "Zozo"),
+        ("email", "last_non_null", "p@mail.com"),  # identifiers shown standardized
+        ("empty", "last_non_null", None),  # all empty -> null
+        ("empty", "most_frequent", None),
+    ],
+)
 def test_strategy(tmp_path: Path, name: str, strategy: Any, expected: Any) -> None:
     assert golden_value(tmp_path, name, strategy) == expected
 

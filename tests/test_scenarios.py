@@ -1,4 +1,4 @@
-"""Readable end-to-end scenarios, run on every engine (spec §2–§4, §7)."""
+"""Readable end-to-end scenarios, run on every engine (spec §2-§4, §7)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import ENGINES, project, rows
 
 import idspine
-from tests.conftest import ENGINES, project, rows
 
 Runner = Callable[[dict[str, Any]], idspine.Result]
 
@@ -22,8 +22,10 @@ IDENTIFIERS = {
 
 
 def profiles_of(result: idspine.Result) -> dict[str, str | None]:
-    return {f"{r['source']}:{r['record_key']}": r["profile_id"]
-            for r in result.arrow("identity_match").to_pylist()}
+    return {
+        f"{r['source']}:{r['record_key']}": r["profile_id"]
+        for r in result.arrow("identity_match").to_pylist()
+    }
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -31,13 +33,30 @@ def test_family_email_with_two_customer_ids_stays_two_profiles(
     tmp_path: Path, run_project: Runner, engine: str
 ) -> None:
     shop = [
-        {"id": "1", "email": "family@mail.com", "customer_id": "C1", "first_name": "Ann",
-         "last_name": "Lee", "updated": "2024-01-01"},
-        {"id": "2", "email": "family@mail.com", "customer_id": "C2", "first_name": "Bob",
-         "last_name": "Lee", "updated": "2024-02-01"},
+        {
+            "id": "1",
+            "email": "family@mail.com",
+            "customer_id": "C1",
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "updated": "2024-01-01",
+        },
+        {
+            "id": "2",
+            "email": "family@mail.com",
+            "customer_id": "C2",
+            "first_name": "Bob",
+            "last_name": "Lee",
+            "updated": "2024-02-01",
+        },
     ]
-    config = project(tmp_path, {"shop": shop}, identifiers=IDENTIFIERS, engine=engine,
-                     rules=[{"name": "same_email", "match": {"email": "exact"}}])
+    config = project(
+        tmp_path,
+        {"shop": shop},
+        identifiers=IDENTIFIERS,
+        engine=engine,
+        rules=[{"name": "same_email", "match": {"email": "exact"}}],
+    )
     result = run_project(config)
     profiles = profiles_of(result)
     assert profiles["shop:1"] != profiles["shop:2"]
@@ -51,17 +70,25 @@ def test_family_email_with_two_customer_ids_stays_two_profiles(
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_quarantine_removes_the_smaller_side(tmp_path: Path, run_project: Runner,
-                                             engine: str) -> None:
+def test_quarantine_removes_the_smaller_side(
+    tmp_path: Path, run_project: Runner, engine: str
+) -> None:
     shop = [
         {"id": "1", "email": "a@mail.com", "customer_id": "C1", "updated": "2024-01-01"},
         {"id": "2", "email": "a@mail.com", "customer_id": "C1", "updated": "2024-01-02"},
         {"id": "3", "email": "a@mail.com", "customer_id": "C2", "updated": "2024-01-03"},
     ]
-    config = project(tmp_path, {"shop": shop}, identifiers=IDENTIFIERS, engine=engine,
-                     rules=[{"name": "same_customer", "match": {"customer_id": "exact"}},
-                            {"name": "same_email", "match": {"email": "exact"}}],
-                     conflict_policy="quarantine")
+    config = project(
+        tmp_path,
+        {"shop": shop},
+        identifiers=IDENTIFIERS,
+        engine=engine,
+        rules=[
+            {"name": "same_customer", "match": {"customer_id": "exact"}},
+            {"name": "same_email", "match": {"email": "exact"}},
+        ],
+        conflict_policy="quarantine",
+    )
     result = run_project(config)
     profiles = profiles_of(result)
     assert profiles["shop:1"] == profiles["shop:2"] is not None
@@ -74,12 +101,21 @@ def test_quarantine_removes_the_smaller_side(tmp_path: Path, run_project: Runner
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_junk_email_never_merges(tmp_path: Path, run_project: Runner, engine: str) -> None:
-    shop = [{"id": str(i), "email": "shared@junk.com", "first_name": f"P{i}",
-             "updated": "2024-01-01"} for i in range(6)]
-    shop += [{"id": "10", "email": "test@test.com", "updated": "2024-01-01"},
-             {"id": "11", "email": "TEST@test.com ", "updated": "2024-01-01"}]
-    config = project(tmp_path, {"shop": shop}, identifiers=IDENTIFIERS, engine=engine,
-                     rules=[{"name": "same_email", "match": {"email": "exact"}}])
+    shop = [
+        {"id": str(i), "email": "shared@junk.com", "first_name": f"P{i}", "updated": "2024-01-01"}
+        for i in range(6)
+    ]
+    shop += [
+        {"id": "10", "email": "test@test.com", "updated": "2024-01-01"},
+        {"id": "11", "email": "TEST@test.com ", "updated": "2024-01-01"},
+    ]
+    config = project(
+        tmp_path,
+        {"shop": shop},
+        identifiers=IDENTIFIERS,
+        engine=engine,
+        rules=[{"name": "same_email", "match": {"email": "exact"}}],
+    )
     result = run_project(config)
     assert result.arrow("identity_match_pairs").num_rows == 0
     statuses = {r["record_key"]: r["status"] for r in result.arrow("identity_match").to_pylist()}
@@ -92,17 +128,24 @@ def test_junk_email_never_merges(tmp_path: Path, run_project: Runner, engine: st
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_fuzzy_name_merges_only_inside_its_anchor(tmp_path: Path, run_project: Runner,
-                                                  engine: str) -> None:
+def test_fuzzy_name_merges_only_inside_its_anchor(
+    tmp_path: Path, run_project: Runner, engine: str
+) -> None:
     crm = [
         {"id": "1", "email": "jo@mail.com", "last_name": "Martin", "updated": "2024-01-01"},
         {"id": "2", "email": "jo@mail.com", "last_name": "Martinn", "updated": "2024-01-02"},
         {"id": "3", "email": "other@mail.com", "last_name": "Martin", "updated": "2024-01-03"},
         {"id": "4", "email": "jo@mail.com", "last_name": "Dupont", "updated": "2024-01-04"},
     ]
-    config = project(tmp_path, {"crm": crm}, identifiers=IDENTIFIERS, engine=engine,
-                     rules=[{"name": "email_and_name",
-                             "match": {"email": "exact", "last_name": "fuzzy_strong"}}])
+    config = project(
+        tmp_path,
+        {"crm": crm},
+        identifiers=IDENTIFIERS,
+        engine=engine,
+        rules=[
+            {"name": "email_and_name", "match": {"email": "exact", "last_name": "fuzzy_strong"}}
+        ],
+    )
     result = run_project(config)
     profiles = profiles_of(result)
     assert profiles["crm:1"] == profiles["crm:2"]
@@ -116,45 +159,85 @@ def test_fuzzy_name_merges_only_inside_its_anchor(tmp_path: Path, run_project: R
 @pytest.mark.parametrize("engine", ENGINES)
 def test_swapped_names_and_initials(tmp_path: Path, run_project: Runner, engine: str) -> None:
     app = [
-        {"id": "1", "email": "x@mail.com", "first_name": "Jean", "last_name": "Dupont",
-         "updated": "2024-01-01"},
-        {"id": "2", "email": "x@mail.com", "first_name": "DUPONT", "last_name": "Jean",
-         "updated": "2024-01-02"},
-        {"id": "3", "email": "y@mail.com", "first_name": "J", "last_name": "Moreau",
-         "updated": "2024-01-01"},
-        {"id": "4", "email": "y@mail.com", "first_name": "Julie", "last_name": "Moreau",
-         "updated": "2024-01-02"},
+        {
+            "id": "1",
+            "email": "x@mail.com",
+            "first_name": "Jean",
+            "last_name": "Dupont",
+            "updated": "2024-01-01",
+        },
+        {
+            "id": "2",
+            "email": "x@mail.com",
+            "first_name": "DUPONT",
+            "last_name": "Jean",
+            "updated": "2024-01-02",
+        },
+        {
+            "id": "3",
+            "email": "y@mail.com",
+            "first_name": "J",
+            "last_name": "Moreau",
+            "updated": "2024-01-01",
+        },
+        {
+            "id": "4",
+            "email": "y@mail.com",
+            "first_name": "Julie",
+            "last_name": "Moreau",
+            "updated": "2024-01-02",
+        },
     ]
-    config = project(tmp_path, {"app": app}, identifiers=IDENTIFIERS, engine=engine, rules=[{
-        "name": "email_and_names",
-        "match": {"email": "exact",
-                  "names": {"identifiers": ["first_name", "last_name"], "type": "fuzzy_strong"}},
-    }])
+    config = project(
+        tmp_path,
+        {"app": app},
+        identifiers=IDENTIFIERS,
+        engine=engine,
+        rules=[
+            {
+                "name": "email_and_names",
+                "match": {
+                    "email": "exact",
+                    "names": {"identifiers": ["first_name", "last_name"], "type": "fuzzy_strong"},
+                },
+            }
+        ],
+    )
     profiles = profiles_of(run_project(config))
     assert profiles["app:1"] == profiles["app:2"]
     assert profiles["app:3"] == profiles["app:4"]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_every_record_appears_once_with_missing_reason(tmp_path: Path, run_project: Runner,
-                                                       engine: str) -> None:
+def test_every_record_appears_once_with_missing_reason(
+    tmp_path: Path, run_project: Runner, engine: str
+) -> None:
     crm = [
         {"id": "1", "email": "a@mail.com", "updated": "2024-01-01"},
         {"id": "2", "email": "", "updated": "2024-01-01"},
         {"id": "3", "email": "not an email", "updated": "2024-01-01"},
     ]
     shop = [{"id": "1", "email": "A@Mail.com", "updated": "2023-05-01"}]
-    config = project(tmp_path, {"crm": crm, "shop": shop}, identifiers=IDENTIFIERS,
-                     engine=engine, rules=[{"name": "same_email", "match": {"email": "exact"}}])
+    config = project(
+        tmp_path,
+        {"crm": crm, "shop": shop},
+        identifiers=IDENTIFIERS,
+        engine=engine,
+        rules=[{"name": "same_email", "match": {"email": "exact"}}],
+    )
     result = run_project(config)
     match = rows(result, "identity_match")
     assert [(r["source"], r["record_key"], r["status"]) for r in match] == [
-        ("crm", "1", "matched"), ("crm", "2", "missing"), ("crm", "3", "missing"),
+        ("crm", "1", "matched"),
+        ("crm", "2", "missing"),
+        ("crm", "3", "missing"),
         ("shop", "1", "matched"),
     ]
     unresolved = rows(result, "identity_unresolved_records")
-    assert [(r["record_key"], r["reason"]) for r in unresolved] == [("2", "missing"),
-                                                                    ("3", "missing")]
+    assert [(r["record_key"], r["reason"]) for r in unresolved] == [
+        ("2", "missing"),
+        ("3", "missing"),
+    ]
     golden = result.arrow("identity_golden").to_pylist()
     assert len(golden) == 1
     assert golden[0]["record_count"] == 2

@@ -6,12 +6,15 @@ import random
 from pathlib import Path
 from typing import Any
 
-import idspine
 from tests.conftest import project
 
+import idspine
+
 IDENTIFIERS = {"email": {"type": "email"}, "phone": {"type": "phone", "default_region": "FR"}}
-RULES = [{"name": "same_email", "match": {"email": "exact"}},
-         {"name": "same_phone", "match": {"phone": "exact"}}]
+RULES = [
+    {"name": "same_email", "match": {"email": "exact"}},
+    {"name": "same_phone", "match": {"phone": "exact"}},
+]
 
 BASE = [
     {"id": "a1", "email": "ann@mail.com", "phone": "", "updated": "2024-01-01"},
@@ -22,12 +25,14 @@ BASE = [
 ]
 
 
-def run(tmp_path: Path, records: list[dict[str, Any]], rules: list[dict[str, Any]] = RULES
-        ) -> tuple[dict[str, str], list[dict[str, Any]]]:
+def run(
+    tmp_path: Path, records: list[dict[str, Any]], rules: list[dict[str, Any]] = RULES
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
     config = project(tmp_path, {"crm": records}, identifiers=IDENTIFIERS, rules=rules)
     with idspine.resolve(idspine.load_config(config, base_dir=tmp_path)) as result:
-        membership = {r["record_key"]: r["profile_id"]
-                      for r in result.arrow("identity_match").to_pylist()}
+        membership = {
+            r["record_key"]: r["profile_id"] for r in result.arrow("identity_match").to_pylist()
+        }
         redirects = result.arrow("identity_profile_redirects").to_pylist()
     return membership, redirects
 
@@ -104,7 +109,8 @@ def test_changing_a_rule_moves_records_but_keeps_ids_where_possible(tmp_path: Pa
     second, redirects = run(tmp_path, BASE, rules=only_phone)
     # Without the email rule every record stands alone; each old id survives in one part.
     assert len(set(second.values())) == 5
-    assert first["a1"] in second.values() and first["b1"] in second.values()
+    assert first["a1"] in second.values()
+    assert first["b1"] in second.values()
     assert {r["reason"] for r in redirects} == {"split"}
     assert len(redirects) == 3
 
@@ -122,14 +128,11 @@ def test_shuffled_input_gives_the_same_ids(tmp_path: Path) -> None:
 def test_old_id_redirect_follows_later_merges(tmp_path: Path) -> None:
     third = [{"id": "c1", "email": "cy@mail.com", "phone": "0633333333", "updated": "2024-01-01"}]
     first, _ = run(tmp_path, [*BASE, *third])
-    bridge_ab = {"id": "x", "email": "ann@mail.com", "phone": "0622222222",
-                 "updated": "2024-03-01"}
+    bridge_ab = {"id": "x", "email": "ann@mail.com", "phone": "0622222222", "updated": "2024-03-01"}
     run(tmp_path, [*BASE, *third, bridge_ab])
-    bridge_bc = {"id": "y", "email": "cy@mail.com", "phone": "0622222222",
-                 "updated": "2024-03-02"}
+    bridge_bc = {"id": "y", "email": "cy@mail.com", "phone": "0622222222", "updated": "2024-03-02"}
     final, redirects = run(tmp_path, [*BASE, *third, bridge_ab, bridge_bc])
     current = {r["old_profile_id"]: r["profile_id"] for r in redirects if r["reason"] == "merged"}
     # Every retired id points straight at a live profile.
     assert set(current.values()) <= set(final.values())
     assert current[first["a1"]] == final["a1"]
-

@@ -7,12 +7,12 @@ from idspine.errors import ConfigError, IdspineError, InputError, RunError
 
 __all__ = [
     "Config",
-    "__version__",
     "ConfigError",
     "IdspineError",
     "InputError",
     "Result",
     "RunError",
+    "__version__",
     "load_config",
     "resolve",
 ]

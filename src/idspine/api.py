@@ -54,8 +54,11 @@ class Result:
     def metrics(self) -> dict[tuple[str, str], float]:
         """This run's metrics keyed by (metric, dimension)."""
         rows = self.arrow("identity_run_metrics").to_pylist()
-        return {(r["metric"], r["dimension"]): r["value"] for r in rows
-                if r["run_id"] == self.run.run_id}
+        return {
+            (r["metric"], r["dimension"]): r["value"]
+            for r in rows
+            if r["run_id"] == self.run.run_id
+        }
 
     def close(self) -> None:
         self.engine.close()
@@ -67,8 +70,9 @@ class Result:
         self.close()
 
 
-def resolve(config: Config | str | Path, *, engine: Engine | None = None,
-            progress: Progress | None = None) -> Result:
+def resolve(
+    config: Config | str | Path, *, engine: Engine | None = None, progress: Progress | None = None
+) -> Result:
     """Run the whole pipeline for a config (a `Config` or a path to its YAML file).
 
     Returns a `Result` whose engine stays open so the tables can be read; close it when
@@ -83,6 +87,7 @@ def resolve(config: Config | str | Path, *, engine: Engine | None = None,
         raise
     except Exception as exc:
         active.close()
-        raise RunError(f"the run failed ({type(exc).__name__}: {exc}); the previous outputs "
-                       "are unchanged") from exc
+        raise RunError(
+            f"the run failed ({type(exc).__name__}: {exc}); the previous outputs are unchanged"
+        ) from exc
     return Result(resolved, active, info)

@@ -27,26 +27,37 @@ def plan_hub_values(config: Config) -> list[Step]:
         "g",
     )
     return [
-        Step("value_groups", sql(
-            "SELECT identifier, value, count(*) AS group_size FROM usable_values "
-            "GROUP BY identifier, value"
-        )),
-        Step("hub_values", sql(
-            "SELECT v.identifier, v.value, v.group_size FROM value_groups AS v "
-            "JOIN $limits ON v.identifier = g.identifier WHERE v.group_size > g.max_group_size",
-            limits=limits,
-        )),
-        Step("anchor_values", sql(
-            "SELECT u.record_id, u.identifier, u.value FROM usable_values AS u "
-            "LEFT JOIN hub_values AS h ON u.identifier = h.identifier AND u.value = h.value "
-            "WHERE h.value IS NULL"
-        )),
+        Step(
+            "value_groups",
+            sql(
+                "SELECT identifier, value, count(*) AS group_size FROM usable_values "
+                "GROUP BY identifier, value"
+            ),
+        ),
+        Step(
+            "hub_values",
+            sql(
+                "SELECT v.identifier, v.value, v.group_size FROM value_groups AS v "
+                "JOIN $limits ON v.identifier = g.identifier WHERE v.group_size > g.max_group_size",
+                limits=limits,
+            ),
+        ),
+        Step(
+            "anchor_values",
+            sql(
+                "SELECT u.record_id, u.identifier, u.value FROM usable_values AS u "
+                "LEFT JOIN hub_values AS h ON u.identifier = h.identifier AND u.value = h.value "
+                "WHERE h.value IS NULL"
+            ),
+        ),
     ]
 
 
 def _in_group(column: str, criterion: Criterion) -> exp.Expr:
-    return exp.In(this=exp.column("identifier", table=column),
-                  expressions=[lit(i) for i in criterion.identifiers])
+    return exp.In(
+        this=exp.column("identifier", table=column),
+        expressions=[lit(i) for i in criterion.identifiers],
+    )
 
 
 def _anchor_pairs(criterion: Criterion) -> exp.Expr:
@@ -62,15 +73,18 @@ def _anchor_pairs(criterion: Criterion) -> exp.Expr:
 
 
 def _value_similarity(engine: str, criterion: Criterion) -> exp.Expr:
-    assert criterion.function is not None and criterion.threshold is not None
-    base = similarity(engine, criterion.function, exp.column("value", "a"),
-                      exp.column("value", "b"))
+    assert criterion.function is not None
+    assert criterion.threshold is not None
+    base = similarity(
+        engine, criterion.function, exp.column("value", "a"), exp.column("value", "b")
+    )
     if not criterion.is_name:
         return base
     return sql(
         "CASE WHEN (length(a.value) = 1 OR length(b.value) = 1) "
         "AND left(a.value, 1) = left(b.value, 1) THEN $threshold ELSE $base END",
-        threshold=lit(criterion.threshold), base=base,
+        threshold=lit(criterion.threshold),
+        base=base,
     )
 
 
@@ -83,8 +97,11 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
     members = criterion.identifiers
 
     def cell(left: str, right: str) -> exp.Expr:
-        return sql("max(CASE WHEN left_identifier = $l AND right_identifier = $r THEN s END)",
-                   l=lit(left), r=lit(right))
+        return sql(
+            "max(CASE WHEN left_identifier = $l AND right_identifier = $r THEN s END)",
+            l=lit(left),
+            r=lit(right),
+        )
 
     def weakest(cells: list[exp.Expr]) -> exp.Expr:
         # A group is as similar as its least similar comparable position (NULLs skipped).
@@ -103,12 +120,16 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
         "JOIN usable_values AS a ON a.record_id = p.left_id "
         "JOIN usable_values AS b ON b.record_id = p.right_id "
         "WHERE $in_a AND $in_b GROUP BY p.left_id, p.right_id, a.identifier, b.identifier",
-        sim=_value_similarity(engine, criterion), pairs=exp.to_table(candidates, quoted=True),
-        in_a=_in_group("a", criterion), in_b=_in_group("b", criterion),
+        sim=_value_similarity(engine, criterion),
+        pairs=exp.to_table(candidates, quoted=True),
+        in_a=_in_group("a", criterion),
+        in_b=_in_group("b", criterion),
     )
-    return exp.select("left_id", "right_id", exp.alias_(score, "score")).from_(
-        subquery(per_position, "positions")
-    ).group_by("left_id", "right_id")
+    return (
+        exp.select("left_id", "right_id", exp.alias_(score, "score"))
+        .from_(subquery(per_position, "positions"))
+        .group_by("left_id", "right_id")
+    )
 
 
 def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
@@ -132,24 +153,34 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
     for i, criterion in enumerate(rule.fuzzy):
         table = f"{prefix}_fuzzy_{i}"
         steps.append(Step(table, _criterion_score(f"{prefix}_candidates", criterion, engine)))
-        scored = scored.join(exp.to_table(table, quoted=True).as_(f"f{i}"),
-                             on=sql(f"c.left_id = f{i}.left_id AND c.right_id = f{i}.right_id"),
-                             join_type="left")
+        scored = scored.join(
+            exp.to_table(table, quoted=True).as_(f"f{i}"),
+            on=sql(f"c.left_id = f{i}.left_id AND c.right_id = f{i}.right_id"),
+            join_type="left",
+        )
         value = exp.column("score", f"f{i}")
-        passes.append(sql("coalesce($v >= $t, $allow)", v=value, t=lit(criterion.threshold),
-                          allow=lit(criterion.allow_missing)))
+        passes.append(
+            sql(
+                "coalesce($v >= $t, $allow)",
+                v=value,
+                t=lit(criterion.threshold),
+                allow=lit(criterion.allow_missing),
+            )
+        )
         scores.append(sql("coalesce($v, $t)", v=value.copy(), t=lit(criterion.threshold)))
     if scores:
         total: exp.Expr = scores[0]
         for item in scores[1:]:
             total = exp.Add(this=total, expression=item)
-        score: exp.Expr = sql("round($total / $n, $d)", total=exp.paren(total),
-                                    n=lit(float(len(scores))), d=lit(SCORE_DECIMALS))
+        score: exp.Expr = sql(
+            "round($total / $n, $d)",
+            total=exp.paren(total),
+            n=lit(float(len(scores))),
+            d=lit(SCORE_DECIMALS),
+        )
     else:
         score = sql("CAST(1.0 AS DOUBLE)")
-    scored = scored.select(
-        exp.alias_(lit(rule.priority), "priority"), exp.alias_(score, "score")
-    )
+    scored = scored.select(exp.alias_(lit(rule.priority), "priority"), exp.alias_(score, "score"))
     if passes:
         scored = scored.where(exp.and_(*passes))
     steps.append(Step(f"rule_pairs_{rule.priority}", scored))
@@ -161,16 +192,26 @@ def plan_candidate_pairs(config: Config, engine: str) -> list[Step]:
     steps = plan_hub_values(config)
     for rule in config.rules:
         steps += plan_rule_pairs(rule, engine)
-    parts = [sql("SELECT left_id, right_id, priority, score FROM $t",
-                 t=exp.to_table(f"rule_pairs_{r.priority}", quoted=True)) for r in config.rules]
-    steps.append(Step("rule_pairs_all",
-                      exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0]))
-    steps.append(Step("ranked_pairs", sql(
-        "SELECT left_id, right_id, priority, score, "
-        "row_number() OVER (ORDER BY priority, score DESC, left_id, right_id) - 1 AS rank "
-        "FROM (SELECT left_id, right_id, priority, score, row_number() OVER ("
-        "PARTITION BY left_id, right_id ORDER BY priority, score DESC) AS strongest "
-        "FROM rule_pairs_all) WHERE strongest = 1"
-    )))
+    parts = [
+        sql(
+            "SELECT left_id, right_id, priority, score FROM $t",
+            t=exp.to_table(f"rule_pairs_{r.priority}", quoted=True),
+        )
+        for r in config.rules
+    ]
+    steps.append(
+        Step("rule_pairs_all", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    )
+    steps.append(
+        Step(
+            "ranked_pairs",
+            sql(
+                "SELECT left_id, right_id, priority, score, "
+                "row_number() OVER (ORDER BY priority, score DESC, left_id, right_id) - 1 AS rank "
+                "FROM (SELECT left_id, right_id, priority, score, row_number() OVER ("
+                "PARTITION BY left_id, right_id ORDER BY priority, score DESC) AS strongest "
+                "FROM rule_pairs_all) WHERE strongest = 1"
+            ),
+        )
+    )
     return steps
-

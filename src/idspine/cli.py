@@ -48,17 +48,20 @@ def validate(config: ConfigArgument) -> None:
         counts = validate_sources(resolved)
     except IdspineError as exc:
         raise _fail(exc) from None
-    console.print(f"[green]ok[/]: {config} is valid "
-                  f"({len(resolved.sources)} sources, {len(resolved.identifiers)} identifiers, "
-                  f"{len(resolved.rules)} rules)")
+    console.print(
+        f"[green]ok[/]: {config} is valid "
+        f"({len(resolved.sources)} sources, {len(resolved.identifiers)} identifiers, "
+        f"{len(resolved.rules)} rules)"
+    )
     for name, count in counts.items():
         console.print(f"  {name}: {count:,} records")
 
 
 @app.command()
-def run(config: ConfigArgument,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")] = False
-        ) -> None:
+def run(
+    config: ConfigArgument,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")] = False,
+) -> None:
     """Run the whole pipeline and publish the output tables."""
     from idspine.api import resolve
     from idspine.summary import print_summary
@@ -66,6 +69,7 @@ def run(config: ConfigArgument,
     try:
         resolved = load_config(config)
         with console.status("starting", spinner="dots") as status:
+
             def progress(stage: str) -> None:
                 if not quiet:
                     status.update(f"[bold]{stage}[/] …")
@@ -79,10 +83,12 @@ def run(config: ConfigArgument,
 
 
 @app.command()
-def report(config: ConfigArgument,
-           output: Annotated[Path | None, typer.Option("--output", "-o",
-                                                       help="Where to write the HTML file.")
-                             ] = None) -> None:
+def report(
+    config: ConfigArgument,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Where to write the HTML file.")
+    ] = None,
+) -> None:
     """Write a self-contained HTML report of the latest run."""
     from idspine.report import build_report
 
@@ -98,10 +104,13 @@ def report(config: ConfigArgument,
 @app.command()
 def explain(
     config: ConfigArgument,
-    record: Annotated[list[str] | None, typer.Option(
-        "--record", "-r", help="A record as source:key; give two to compare them.")] = None,
-    profile: Annotated[str | None, typer.Option("--profile", "-p",
-                                                help="A profile id to show.")] = None,
+    record: Annotated[
+        list[str] | None,
+        typer.Option("--record", "-r", help="A record as source:key; give two to compare them."),
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", "-p", help="A profile id to show.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Why two records share a profile (or not), or how a profile was built."""
@@ -113,8 +122,11 @@ def explain(
         raise typer.Exit(EXIT_USAGE)
     try:
         resolved = load_config(config)
-        answer = (explain_profile(resolved, profile) if profile
-                  else explain_records(resolved, records[0], records[1]))
+        answer = (
+            explain_profile(resolved, profile)
+            if profile
+            else explain_records(resolved, records[0], records[1])
+        )
     except IdspineError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -124,8 +136,10 @@ def explain(
 
 
 @app.command()
-def diff(config: ConfigArgument,
-         changed: Annotated[Path, typer.Argument(help="The changed configuration.")]) -> None:
+def diff(
+    config: ConfigArgument,
+    changed: Annotated[Path, typer.Argument(help="The changed configuration.")],
+) -> None:
     """What a config change would merge and split, computed before it is applied."""
     from idspine.diff import diff_configs, render_diff
 
@@ -139,9 +153,12 @@ def diff(config: ConfigArgument,
 @app.command()
 def init(
     output: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
-        "idspine.yml"),
-    source: Annotated[list[Path] | None, typer.Option(
-        "--source", "-s", help="A CSV or Parquet file to sample; repeat for several.")] = None,
+        "idspine.yml"
+    ),
+    source: Annotated[
+        list[Path] | None,
+        typer.Option("--source", "-s", help="A CSV or Parquet file to sample; repeat for several."),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter config, guessed from sample files when given."""

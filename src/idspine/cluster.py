@@ -93,21 +93,35 @@ def cluster(config: Config, engine: Engine) -> ClusterStats:
     limits = {i.name: i.limit for i in config.identifiers if i.limit is not None}
     engine.run(Step("profile_of_0", sql("SELECT record_id, record_id AS profile FROM records")))
     if limits:
-        engine.run(Step("limited_values", sql(
-            "SELECT u.record_id, u.identifier, u.value FROM usable_values AS u JOIN $limits "
-            "ON u.identifier = l.identifier",
-            limits=limits_table(limits),
-        )))
+        engine.run(
+            Step(
+                "limited_values",
+                sql(
+                    "SELECT u.record_id, u.identifier, u.value FROM usable_values AS u "
+                    "JOIN $limits "
+                    "ON u.identifier = l.identifier",
+                    limits=limits_table(limits),
+                ),
+            )
+        )
     for rule in config.rules:
         stats.levels += 1
         _apply_level(engine, rule.priority, limits, stats)
     last = exp.to_table(f"profile_of_{len(config.rules)}", quoted=True)
     engine.run(Step("profile_of", sql("SELECT record_id, profile FROM $t", t=last)))
-    statuses = [sql("SELECT rank, status, conflict_identifier FROM $t",
-                    t=exp.to_table(f"pair_status_{r.priority}", quoted=True))
-                for r in config.rules]
-    engine.run(Step("pair_status", exp.union(*statuses, distinct=False)
-                    if len(statuses) > 1 else statuses[0]))
+    statuses = [
+        sql(
+            "SELECT rank, status, conflict_identifier FROM $t",
+            t=exp.to_table(f"pair_status_{r.priority}", quoted=True),
+        )
+        for r in config.rules
+    ]
+    engine.run(
+        Step(
+            "pair_status",
+            exp.union(*statuses, distinct=False) if len(statuses) > 1 else statuses[0],
+        )
+    )
     for rule in config.rules:
         engine.drop(f"profile_of_{rule.priority - 1}")
         engine.drop(f"pair_status_{rule.priority}")
@@ -115,90 +129,137 @@ def cluster(config: Config, engine: Engine) -> ClusterStats:
     return stats
 
 
-def _apply_level(engine: Engine, priority: int, limits: dict[str, int],
-                 stats: ClusterStats) -> None:
+def _apply_level(
+    engine: Engine, priority: int, limits: dict[str, int], stats: ClusterStats
+) -> None:
     profiles = exp.to_table(f"profile_of_{priority - 1}", quoted=True)
-    engine.run(Step("level_edges", sql(
-        "SELECT p.rank, least(a.profile, b.profile) AS node_a, "
-        "greatest(a.profile, b.profile) AS node_b FROM ranked_pairs AS p "
-        "JOIN $profiles AS a ON a.record_id = p.left_id "
-        "JOIN $profiles AS b ON b.record_id = p.right_id WHERE p.priority = $priority",
-        priority=lit(priority), profiles=profiles,
-    )))
-    engine.run(Step("level_cross_edges", sql(
-        "SELECT node_a, node_b, rank FROM level_edges WHERE node_a <> node_b"
-    )))
+    engine.run(
+        Step(
+            "level_edges",
+            sql(
+                "SELECT p.rank, least(a.profile, b.profile) AS node_a, "
+                "greatest(a.profile, b.profile) AS node_b FROM ranked_pairs AS p "
+                "JOIN $profiles AS a ON a.record_id = p.left_id "
+                "JOIN $profiles AS b ON b.record_id = p.right_id WHERE p.priority = $priority",
+                priority=lit(priority),
+                profiles=profiles,
+            ),
+        )
+    )
+    engine.run(
+        Step(
+            "level_cross_edges",
+            sql("SELECT node_a, node_b, rank FROM level_edges WHERE node_a <> node_b"),
+        )
+    )
     engine.connected_components("level_cross_edges", "level_components")
     broken: list[int] = []
     if limits:
-        broken_rows = engine.fetch_arrow(sql(
-            "SELECT DISTINCT c.component FROM level_components AS c "
-            "JOIN $profiles AS p ON p.profile = c.node "
-            "JOIN limited_values AS v ON v.record_id = p.record_id "
-            "JOIN $limits ON v.identifier = l.identifier "
-            "GROUP BY c.component, v.identifier HAVING count(DISTINCT v.value) > max(l.max_values)",
-            limits=limits_table(limits), profiles=profiles,
-        ))
+        broken_rows = engine.fetch_arrow(
+            sql(
+                "SELECT DISTINCT c.component FROM level_components AS c "
+                "JOIN $profiles AS p ON p.profile = c.node "
+                "JOIN limited_values AS v ON v.record_id = p.record_id "
+                "JOIN $limits ON v.identifier = l.identifier "
+                "GROUP BY c.component, v.identifier "
+                "HAVING count(DISTINCT v.value) > max(l.max_values)",
+                limits=limits_table(limits),
+                profiles=profiles,
+            )
+        )
         broken = sorted(broken_rows.column("component").to_pylist())
-    engine.register_arrow("broken_components", pa.table({"component": pa.array(broken,
-                                                                                pa.int64())}))
+    engine.register_arrow(
+        "broken_components", pa.table({"component": pa.array(broken, pa.int64())})
+    )
     replayed = _replay_broken(engine, profiles, limits, stats) if broken else ReplayResult()
     stats.conflict_components += len(broken)
     # Components within limits: merged pairs are the spanning forest in rank order.
-    engine.run(Step("accepted_edges", sql(
-        "SELECT e.node_a, e.node_b, min(e.rank) AS rank FROM level_cross_edges AS e "
-        "JOIN level_components AS c ON c.node = e.node_a "
-        "LEFT JOIN broken_components AS b ON b.component = c.component "
-        "WHERE b.component IS NULL GROUP BY e.node_a, e.node_b"
-    )))
+    engine.run(
+        Step(
+            "accepted_edges",
+            sql(
+                "SELECT e.node_a, e.node_b, min(e.rank) AS rank FROM level_cross_edges AS e "
+                "JOIN level_components AS c ON c.node = e.node_a "
+                "LEFT JOIN broken_components AS b ON b.component = c.component "
+                "WHERE b.component IS NULL GROUP BY e.node_a, e.node_b"
+            ),
+        )
+    )
     engine.spanning_forest("accepted_edges", "level_forest")
-    engine.register_arrow("replay_status", pa.table({
-        "rank": pa.array([s[0] for s in replayed.statuses], pa.int64()),
-        "status": pa.array([s[1] for s in replayed.statuses], pa.string()),
-        "conflict_identifier": pa.array([s[2] for s in replayed.statuses], pa.string()),
-    }))
-    engine.register_arrow("replay_mapping", pa.table({
-        "node": pa.array(list(replayed.mapping), pa.int64()),
-        "profile": pa.array(list(replayed.mapping.values()), pa.int64()),
-    }))
-    engine.run(Step(f"pair_status_{priority}", sql(
-        "SELECT e.rank, CASE WHEN r.status IS NOT NULL THEN r.status "
-        "WHEN f.rank IS NOT NULL THEN 'merged' ELSE 'redundant' END AS status, "
-        "r.conflict_identifier FROM level_edges AS e "
-        "LEFT JOIN level_forest AS f ON f.rank = e.rank "
-        "LEFT JOIN replay_status AS r ON r.rank = e.rank"
-    )))
-    engine.run(Step(f"profile_of_{priority}", sql(
-        "SELECT p.record_id, coalesce(m.profile, CASE WHEN b.component IS NULL "
-        "THEN c.component END, p.profile) AS profile FROM $profiles AS p "
-        "LEFT JOIN level_components AS c ON c.node = p.profile "
-        "LEFT JOIN broken_components AS b ON b.component = c.component "
-        "LEFT JOIN replay_mapping AS m ON m.node = p.profile",
-        profiles=profiles,
-    )))
+    engine.register_arrow(
+        "replay_status",
+        pa.table(
+            {
+                "rank": pa.array([s[0] for s in replayed.statuses], pa.int64()),
+                "status": pa.array([s[1] for s in replayed.statuses], pa.string()),
+                "conflict_identifier": pa.array([s[2] for s in replayed.statuses], pa.string()),
+            }
+        ),
+    )
+    engine.register_arrow(
+        "replay_mapping",
+        pa.table(
+            {
+                "node": pa.array(list(replayed.mapping), pa.int64()),
+                "profile": pa.array(list(replayed.mapping.values()), pa.int64()),
+            }
+        ),
+    )
+    engine.run(
+        Step(
+            f"pair_status_{priority}",
+            sql(
+                "SELECT e.rank, CASE WHEN r.status IS NOT NULL THEN r.status "
+                "WHEN f.rank IS NOT NULL THEN 'merged' ELSE 'redundant' END AS status, "
+                "r.conflict_identifier FROM level_edges AS e "
+                "LEFT JOIN level_forest AS f ON f.rank = e.rank "
+                "LEFT JOIN replay_status AS r ON r.rank = e.rank"
+            ),
+        )
+    )
+    engine.run(
+        Step(
+            f"profile_of_{priority}",
+            sql(
+                "SELECT p.record_id, coalesce(m.profile, CASE WHEN b.component IS NULL "
+                "THEN c.component END, p.profile) AS profile FROM $profiles AS p "
+                "LEFT JOIN level_components AS c ON c.node = p.profile "
+                "LEFT JOIN broken_components AS b ON b.component = c.component "
+                "LEFT JOIN replay_mapping AS m ON m.node = p.profile",
+                profiles=profiles,
+            ),
+        )
+    )
 
 
-def _replay_broken(engine: Engine, profiles: exp.Table, limits: dict[str, int],
-                   stats: ClusterStats) -> ReplayResult:
-    edges = engine.fetch_arrow(sql(
-        "SELECT e.rank, e.node_a, e.node_b, c.component FROM level_cross_edges AS e "
-        "JOIN level_components AS c ON c.node = e.node_a "
-        "JOIN broken_components AS b ON b.component = c.component ORDER BY e.rank"
-    ))
-    held = engine.fetch_arrow(sql(
-        "SELECT DISTINCT p.profile AS node, v.identifier, v.value FROM level_components AS c "
-        "JOIN broken_components AS b ON b.component = c.component "
-        "JOIN $profiles AS p ON p.profile = c.node "
-        "JOIN limited_values AS v ON v.record_id = p.record_id",
-        profiles=profiles,
-    ))
+def _replay_broken(
+    engine: Engine, profiles: exp.Table, limits: dict[str, int], stats: ClusterStats
+) -> ReplayResult:
+    edges = engine.fetch_arrow(
+        sql(
+            "SELECT e.rank, e.node_a, e.node_b, c.component FROM level_cross_edges AS e "
+            "JOIN level_components AS c ON c.node = e.node_a "
+            "JOIN broken_components AS b ON b.component = c.component ORDER BY e.rank"
+        )
+    )
+    held = engine.fetch_arrow(
+        sql(
+            "SELECT DISTINCT p.profile AS node, v.identifier, v.value FROM level_components AS c "
+            "JOIN broken_components AS b ON b.component = c.component "
+            "JOIN $profiles AS p ON p.profile = c.node "
+            "JOIN limited_values AS v ON v.record_id = p.record_id",
+            profiles=profiles,
+        )
+    )
     values: dict[int, dict[str, set[str]]] = {}
-    for node, identifier, value in zip(*(held.column(n).to_pylist() for n in
-                                          ("node", "identifier", "value")), strict=True):
+    for node, identifier, value in zip(
+        *(held.column(n).to_pylist() for n in ("node", "identifier", "value")), strict=True
+    ):
         values.setdefault(node, {}).setdefault(identifier, set()).add(value)
     components: dict[int, set[int]] = {}
-    for node_a, node_b, component in zip(*(edges.column(n).to_pylist() for n in
-                                           ("node_a", "node_b", "component")), strict=True):
+    for node_a, node_b, component in zip(
+        *(edges.column(n).to_pylist() for n in ("node_a", "node_b", "component")), strict=True
+    ):
         components.setdefault(component, set()).update((node_a, node_b))
     stats.largest_conflict_component = max(
         [stats.largest_conflict_component, *(len(v) for v in components.values())]
@@ -206,7 +267,8 @@ def _replay_broken(engine: Engine, profiles: exp.Table, limits: dict[str, int],
     stats.replayed_pairs += edges.num_rows
     result = replay(
         zip(*(edges.column(n).to_pylist() for n in ("rank", "node_a", "node_b")), strict=True),
-        values, limits,
+        values,
+        limits,
     )
     stats.refused_pairs += sum(1 for s in result.statuses if s[1] == "refused")
     return result

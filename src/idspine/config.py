@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import phonenumbers
-import sqlglot
 import yaml
 from pydantic import ValidationError
 
@@ -131,20 +130,47 @@ class Config:
 
 def _suggest(name: str, known: list[str]) -> str | None:
     close = difflib.get_close_matches(name, known, n=1)
-    return f"did you mean '{close[0]}'? known: {', '.join(sorted(known))}" if close else (
-        f"known: {', '.join(sorted(known))}" if known else None
+    return (
+        f"did you mean '{close[0]}'? known: {', '.join(sorted(known))}"
+        if close
+        else (f"known: {', '.join(sorted(known))}" if known else None)
     )
 
 
-def _pydantic_problems(error: ValidationError) -> list[Problem]:
+def _config_path(raw: Any, location: tuple[int | str, ...], missing: bool) -> tuple[str, bool]:
+    """The config path of a pydantic error location, and whether it ends on a union member.
+
+    Pydantic puts union-member tags ("str", "literal[...]", "FuzzyCriterion") in locations;
+    walking the user's input tells them apart from keys, however the keys are spelled.
+    """
+    node, path, member = raw, "", False
+    for index, part in enumerate(location):
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node, path, member = node[part], f"{path}[{part}]", False
+        elif isinstance(node, dict) and (part in node or (missing and index == len(location) - 1)):
+            node, path, member = node.get(part), f"{path}.{part}" if path else str(part), False
+        else:
+            member = True
+    return path, member
+
+
+def _pydantic_problems(error: ValidationError, raw: Any) -> list[Problem]:
+    located = [
+        (item, *_config_path(raw, item["loc"], item["type"] == "missing"))
+        for item in error.errors()
+    ]
     problems = []
-    for item in error.errors():
-        location = [str(part) for part in item["loc"]]
-        # Drop the union-member tags pydantic adds ("str", "FuzzyCriterion", ...).
-        parts = [p for p in location if not p[:1].isupper() and p not in {"str", "list[str]"}]
-        path = ""
-        for part in parts:
-            path += f"[{part}]" if part.isdigit() else (f".{part}" if path else part)
+    for item, path, member in located:
+        if member:
+            # A union reports every member. Keep the members the input has the shape of:
+            # nested errors of a mapping, or the literal's message for a string.
+            nested = any(not m and p.startswith((f"{path}.", f"{path}[")) for _, p, m in located)
+            wrong_shape = isinstance(item.get("input"), str) and item["type"] in {
+                "model_type",
+                "dict_type",
+            }
+            if nested or wrong_shape:
+                continue
         message = item["msg"]
         hint = None
         if item["type"] == "extra_forbidden":
@@ -153,7 +179,6 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
         elif item["type"] == "literal_error":
             hint = f"got {item.get('input')!r}"
         problems.append(Problem(path, message, hint))
-    # A union reports one problem per member; keep each (path, message) once.
     unique = {(p.path, p.message): p for p in problems}
     return list(unique.values())
 
@@ -179,7 +204,7 @@ def load_config(source: str | Path | dict[str, Any], base_dir: Path | None = Non
     try:
         spec = ProjectSpec.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc), label) from None
+        raise ConfigError(_pydantic_problems(exc, raw), label) from None
     return resolve(spec, root, label)
 
 
@@ -293,8 +318,11 @@ def _resolve_sources(
         path = f"sources.{name}"
         if not NAME_PATTERN.match(name):
             problems.append(Problem(path, "source names must be plain names (a-z, 0-9, _)"))
-        places = [(k, v) for k, v in (("path", source.path), ("table", source.table),
-                                      ("query", source.query)) if v]
+        places = [
+            (k, v)
+            for k, v in (("path", source.path), ("table", source.table), ("query", source.query))
+            if v
+        ]
         if len(places) != 1:
             problems.append(Problem(path, "give exactly one of path, table or query"))
             continue
@@ -310,23 +338,33 @@ def _resolve_sources(
                 file_format = "parquet"
             else:
                 problems.append(
-                    Problem(f"{path}.path", f"cannot tell the format of '{location}'",
-                            "add format: csv or format: parquet")
+                    Problem(
+                        f"{path}.path",
+                        f"cannot tell the format of '{location}'",
+                        "add format: csv or format: parquet",
+                    )
                 )
         mappings = []
         for ident_name, columns in source.map.items():
             if ident_name not in known:
                 problems.append(
-                    Problem(f"{path}.map.{ident_name}", "unknown identifier",
-                            _suggest(ident_name, list(known)))
+                    Problem(
+                        f"{path}.map.{ident_name}",
+                        "unknown identifier",
+                        _suggest(ident_name, list(known)),
+                    )
                 )
             mappings.append((ident_name, tuple([columns] if isinstance(columns, str) else columns)))
         if not mappings:
             problems.append(Problem(f"{path}.map", "map at least one identifier"))
         for field_name in source.fields:
             if field_name in known:
-                problems.append(Problem(f"{path}.fields.{field_name}",
-                                        "this name is an identifier; map it under `map`"))
+                problems.append(
+                    Problem(
+                        f"{path}.fields.{field_name}",
+                        "this name is an identifier; map it under `map`",
+                    )
+                )
         order = source.order_by if not isinstance(source.order_by, str) else None
         resolved.append(
             Source(
@@ -389,15 +427,24 @@ def _resolve_criterion(
     members = tuple(spec.identifiers) if spec.identifiers else (label,)
     unknown = [m for m in members if m not in known]
     for member in unknown:
-        problems.append(Problem(path, f"unknown identifier '{member}'", _suggest(member, list(known))))
+        problems.append(
+            Problem(path, f"unknown identifier '{member}'", _suggest(member, list(known)))
+        )
     if unknown:
         return None
     types = {known[m].type for m in members}
     if len(types) > 1:
-        problems.append(Problem(path, f"a group must hold identifiers of one type, got {sorted(types)}"))
+        problems.append(
+            Problem(path, f"a group must hold identifiers of one type, got {sorted(types)}")
+        )
     if (spec.type is None) == (spec.function is None):
-        problems.append(Problem(path, "give either a type (exact, fuzzy_strong, fuzzy_medium) "
-                                      "or a function with a threshold"))
+        problems.append(
+            Problem(
+                path,
+                "give either a type (exact, fuzzy_strong, fuzzy_medium) "
+                "or a function with a threshold",
+            )
+        )
         return None
     if spec.type == "exact":
         if spec.allow_missing:
@@ -431,16 +478,26 @@ def _resolve_golden(
     for name, choice in chosen.items():
         path = f"golden.{name}"
         if name not in known and name not in field_names:
-            problems.append(Problem(path, "not an identifier nor a source field",
-                                    _suggest(name, [*known, *field_names])))
+            problems.append(
+                Problem(
+                    path,
+                    "not an identifier nor a source field",
+                    _suggest(name, [*known, *field_names]),
+                )
+            )
             continue
         if choice.strategy == "source_priority":
             if not choice.order:
                 problems.append(Problem(path, "source_priority needs `order: [source, ...]`"))
             for other in choice.order or []:
                 if other not in source_names:
-                    problems.append(Problem(f"{path}.order", f"unknown source '{other}'",
-                                            _suggest(other, source_names)))
+                    problems.append(
+                        Problem(
+                            f"{path}.order",
+                            f"unknown source '{other}'",
+                            _suggest(other, source_names),
+                        )
+                    )
         golden.append(GoldenField(name, name in known, choice.strategy, tuple(choice.order or ())))
     # Identifiers and fields the user did not name are exposed with the default strategy.
     for name in [*known, *sorted(field_names)]:

@@ -26,74 +26,94 @@ def diff_configs(current: Config, changed: Config) -> dict[str, Any]:
     try:
         published = engine.read_published(current.output.schema, "identity_match")
         if published is None:
-            raise RunError("the current config has no published run to compare with; run it "
-                           "first (idspine run)")
-        current_match = engine.fetch_arrow(sql(
-            "SELECT source, record_key, $pid AS profile_id FROM $t",
-            pid=exp.column(current.output.id_column, quoted=True),
-            t=exp.to_table(published, quoted=True),
-        ))
+            raise RunError(
+                "the current config has no published run to compare with; run it "
+                "first (idspine run)"
+            )
+        current_match = engine.fetch_arrow(
+            sql(
+                "SELECT source, record_key, $pid AS profile_id FROM $t",
+                pid=exp.column(current.output.id_column, quoted=True),
+                t=exp.to_table(published, quoted=True),
+            )
+        )
     finally:
         engine.close()
-    scratch = replace(changed, output=Output(":memory:", changed.output.schema, "profile_id",
-                                              None)) if changed.engine == "duckdb" else changed
+    scratch = (
+        replace(changed, output=Output(":memory:", changed.output.schema, "profile_id", None))
+        if changed.engine == "duckdb"
+        else changed
+    )
     trial = open_engine(scratch)
     try:
         run_pipeline(scratch, trial)
         trial.register_arrow("diff_current", current_match)
         new_match = exp.table_("identity_match", db=scratch.output.schema, quoted=True)
-        trial.register_arrow("diff_changed", trial.fetch_arrow(sql(
-            "SELECT source, record_key, profile_id FROM $t", t=new_match)))
+        trial.register_arrow(
+            "diff_changed",
+            trial.fetch_arrow(sql("SELECT source, record_key, profile_id FROM $t", t=new_match)),
+        )
         joined = sql(
             "SELECT c.source, c.record_key, c.profile_id AS old_profile, "
             "n.profile_id AS new_profile FROM diff_current AS c JOIN diff_changed AS n "
             "ON n.source = c.source AND n.record_key = c.record_key"
         )
-        merges = trial.fetch_arrow(sql(
-            "SELECT new_profile, count(DISTINCT old_profile) AS old_profiles, "
-            "count(*) AS records, min(source || ':' || record_key) AS example_record "
-            "FROM $j WHERE new_profile IS NOT NULL AND old_profile IS NOT NULL "
-            "GROUP BY new_profile HAVING count(DISTINCT old_profile) > 1 "
-            "ORDER BY records DESC, example_record",
-            j=subquery(joined, "j"),
-        )).to_pylist()
-        splits = trial.fetch_arrow(sql(
-            "SELECT old_profile, count(DISTINCT coalesce(new_profile, source || ':' || "
-            "record_key)) AS new_parts, count(*) AS records FROM $j "
-            "WHERE old_profile IS NOT NULL GROUP BY old_profile "
-            "HAVING count(DISTINCT coalesce(new_profile, source || ':' || record_key)) > 1 "
-            "ORDER BY records DESC, old_profile",
-            j=subquery(joined, "j"),
-        )).to_pylist()
-        status = trial.fetch_arrow(sql(
-            "SELECT count(*) FILTER (WHERE old_profile IS NULL AND new_profile IS NOT NULL) "
-            "AS newly_resolved, count(*) FILTER (WHERE old_profile IS NOT NULL AND "
-            "new_profile IS NULL) AS newly_unresolved, count(DISTINCT old_profile) AS "
-            "old_profiles, count(DISTINCT new_profile) AS new_profiles FROM $j",
-            j=subquery(joined, "j"),
-        )).to_pylist()[0]
+        merges = trial.fetch_arrow(
+            sql(
+                "SELECT new_profile, count(DISTINCT old_profile) AS old_profiles, "
+                "count(*) AS records, min(source || ':' || record_key) AS example_record "
+                "FROM $j WHERE new_profile IS NOT NULL AND old_profile IS NOT NULL "
+                "GROUP BY new_profile HAVING count(DISTINCT old_profile) > 1 "
+                "ORDER BY records DESC, example_record",
+                j=subquery(joined, "j"),
+            )
+        ).to_pylist()
+        splits = trial.fetch_arrow(
+            sql(
+                "SELECT old_profile, count(DISTINCT coalesce(new_profile, source || ':' || "
+                "record_key)) AS new_parts, count(*) AS records FROM $j "
+                "WHERE old_profile IS NOT NULL GROUP BY old_profile "
+                "HAVING count(DISTINCT coalesce(new_profile, source || ':' || record_key)) > 1 "
+                "ORDER BY records DESC, old_profile",
+                j=subquery(joined, "j"),
+            )
+        ).to_pylist()
+        status = trial.fetch_arrow(
+            sql(
+                "SELECT count(*) FILTER (WHERE old_profile IS NULL AND new_profile IS NOT NULL) "
+                "AS newly_resolved, count(*) FILTER (WHERE old_profile IS NOT NULL AND "
+                "new_profile IS NULL) AS newly_unresolved, count(DISTINCT old_profile) AS "
+                "old_profiles, count(DISTINCT new_profile) AS new_profiles FROM $j",
+                j=subquery(joined, "j"),
+            )
+        ).to_pylist()[0]
     finally:
         trial.close()
     return {
         **status,
-        "merges": len(merges), "merge_examples": merges[:EXAMPLES],
-        "splits": len(splits), "split_examples": splits[:EXAMPLES],
+        "merges": len(merges),
+        "merge_examples": merges[:EXAMPLES],
+        "splits": len(splits),
+        "split_examples": splits[:EXAMPLES],
     }
 
 
 def render_diff(outcome: dict[str, Any]) -> str:
     lines = [
-        f"profiles: {outcome['old_profiles']:,} now -> {outcome['new_profiles']:,} with the "
-        "change",
+        f"profiles: {outcome['old_profiles']:,} now -> {outcome['new_profiles']:,} with the change",
         f"merges: {outcome['merges']:,} new profiles would join several current ones",
         f"splits: {outcome['splits']:,} current profiles would be split",
         f"records newly resolved: {outcome['newly_resolved']:,}; newly unresolved: "
         f"{outcome['newly_unresolved']:,}",
     ]
     for merge in outcome["merge_examples"]:
-        lines.append(f"  merge: {merge['old_profiles']} profiles, {merge['records']} records "
-                     f"(e.g. {merge['example_record']})")
+        lines.append(
+            f"  merge: {merge['old_profiles']} profiles, {merge['records']} records "
+            f"(e.g. {merge['example_record']})"
+        )
     for split in outcome["split_examples"]:
-        lines.append(f"  split: {split['old_profile']} into {split['new_parts']} parts "
-                     f"({split['records']} records)")
+        lines.append(
+            f"  split: {split['old_profile']} into {split['new_parts']} parts "
+            f"({split['records']} records)"
+        )
     return "\n".join(lines)

@@ -30,11 +30,20 @@ class _Tables:
     def rows(self, template: str, **params: Any) -> list[dict[str, Any]]:
         tables = {
             name: exp.table_(f"identity_{name}", db=self.config.output.schema, quoted=True)
-            for name in ("match", "lookup", "match_pairs", "golden", "profile_redirects",
-                         "matched_ids")
+            for name in (
+                "match",
+                "lookup",
+                "match_pairs",
+                "golden",
+                "profile_redirects",
+                "matched_ids",
+            )
         }
         values = {k: lit(v) if not isinstance(v, exp.Expr) else v for k, v in params.items()}
-        return self.engine.fetch_arrow(sql(template, **tables, **values)).to_pylist()
+        found: list[dict[str, Any]] = self.engine.fetch_arrow(
+            sql(template, **tables, **values)
+        ).to_pylist()
+        return found
 
     def record(self, reference: str) -> dict[str, Any]:
         source, _, key = reference.partition(":")
@@ -43,7 +52,9 @@ class _Tables:
         found = self.rows(
             "SELECT source, record_key, $pid AS profile_id, status FROM $match "
             "WHERE source = $source AND record_key = $key",
-            pid=exp.column(self.config.output.id_column, quoted=True), source=source, key=key,
+            pid=exp.column(self.config.output.id_column, quoted=True),
+            source=source,
+            key=key,
         )
         if not found:
             raise InputError([Problem("--record", f"no record {reference} in the last run")])
@@ -51,7 +62,8 @@ class _Tables:
         record["values"] = self.rows(
             "SELECT identifier, raw_value, value, is_blocked FROM $lookup "
             "WHERE source = $source AND record_key = $key ORDER BY identifier, raw_value",
-            source=source, key=key,
+            source=source,
+            key=key,
         )
         return record
 
@@ -61,7 +73,8 @@ class _Tables:
             "SELECT p.* FROM $match_pairs AS p JOIN $match AS m ON m.source = p.left_source "
             "AND m.record_key = p.left_key WHERE m.$pid = $profile ORDER BY p.rule, "
             "p.left_source, p.left_key, p.right_source, p.right_key",
-            pid=pid, profile=profile_id,
+            pid=pid,
+            profile=profile_id,
         )
 
 
@@ -96,36 +109,51 @@ def _chain(pairs: list[dict[str, Any]], start: str, end: str) -> list[dict[str, 
 
 
 def _usable(record: dict[str, Any], identifiers: tuple[str, ...]) -> list[str]:
-    return sorted({v["value"] for v in record["values"]
-                   if v["identifier"] in identifiers and v["value"] and not v["is_blocked"]})
+    return sorted(
+        {
+            v["value"]
+            for v in record["values"]
+            if v["identifier"] in identifiers and v["value"] and not v["is_blocked"]
+        }
+    )
 
 
-def _why_rule_failed(rule: Rule, first: dict[str, Any], second: dict[str, Any],
-                     hubs: set[tuple[str, str]]) -> str:
+def _why_rule_failed(
+    rule: Rule, first: dict[str, Any], second: dict[str, Any], hubs: set[tuple[str, str]]
+) -> str:
     for anchor in rule.anchors:
         shared = set(_usable(first, anchor.identifiers)) & set(_usable(second, anchor.identifiers))
         usable = {v for v in shared if not any((i, v) in hubs for i in anchor.identifiers)}
         if not shared:
-            return (f"no shared {anchor.label}: {_usable(first, anchor.identifiers) or 'none'} "
-                    f"vs {_usable(second, anchor.identifiers) or 'none'}")
+            return (
+                f"no shared {anchor.label}: {_usable(first, anchor.identifiers) or 'none'} "
+                f"vs {_usable(second, anchor.identifiers) or 'none'}"
+            )
         if not usable:
             return f"the shared {anchor.label} {sorted(shared)} is a hub value (links nothing)"
     for criterion in rule.fuzzy:
-        assert criterion.function is not None and criterion.threshold is not None
-        lefts, rights = _usable(first, criterion.identifiers), _usable(second,
-                                                                        criterion.identifiers)
+        assert criterion.function is not None
+        assert criterion.threshold is not None
+        lefts, rights = (
+            _usable(first, criterion.identifiers),
+            _usable(second, criterion.identifiers),
+        )
         if not lefts or not rights:
             if criterion.allow_missing:
                 continue
             return f"{criterion.label} is missing on one side"
         best = max(
             reference_name_similarity(a, b, criterion.function, criterion.threshold)
-            if criterion.is_name else COMPARATORS[criterion.function].reference(a, b)
-            for a in lefts for b in rights
+            if criterion.is_name
+            else COMPARATORS[criterion.function].reference(a, b)
+            for a in lefts
+            for b in rights
         )
         if best < criterion.threshold:
-            return (f"{criterion.label} {lefts} vs {rights}: {criterion.function} "
-                    f"{best:.3f} < {criterion.threshold}")
+            return (
+                f"{criterion.label} {lefts} vs {rights}: {criterion.function} "
+                f"{best:.3f} < {criterion.threshold}"
+            )
     return "the rule would match these two records"
 
 
@@ -136,13 +164,15 @@ def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
         first, second = tables.record(first_ref), tables.record(second_ref)
         answer: Answer = {"records": [first, second]}
         if first["profile_id"] is not None and first["profile_id"] == second["profile_id"]:
-            chain = _chain(tables.profile_pairs(first["profile_id"]), _key(first),
-                           _key(second))
+            chain = _chain(tables.profile_pairs(first["profile_id"]), _key(first), _key(second))
             answer.update(same_profile=True, profile_id=first["profile_id"], chain=chain)
             return answer
         answer["same_profile"] = False
-        reasons = [f"{_key(r)} is unresolved ({r['status']})" for r in (first, second)
-                   if r["profile_id"] is None]
+        reasons = [
+            f"{_key(r)} is unresolved ({r['status']})"
+            for r in (first, second)
+            if r["profile_id"] is None
+        ]
         pid = exp.column(config.output.id_column, quoted=True)
         refused = tables.rows(
             "SELECT p.* FROM $match_pairs AS p "
@@ -152,8 +182,12 @@ def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
             "(a.$pid = $y AND b.$pid = $x) OR (p.left_source = $s1 AND p.left_key = $k1 AND "
             "p.right_source = $s2 AND p.right_key = $k2) OR (p.left_source = $s2 AND "
             "p.left_key = $k2 AND p.right_source = $s1 AND p.right_key = $k1))",
-            pid=pid, x=first["profile_id"] or "", y=second["profile_id"] or "",
-            s1=first["source"], k1=first["record_key"], s2=second["source"],
+            pid=pid,
+            x=first["profile_id"] or "",
+            y=second["profile_id"] or "",
+            s1=first["source"],
+            k1=first["record_key"],
+            s2=second["source"],
             k2=second["record_key"],
         )
         for pair in refused:
@@ -164,16 +198,16 @@ def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
             )
         answer["refused_pairs"] = refused
         hubs = _hub_values(config, tables, first, second)
-        answer["rules"] = {rule.name: _why_rule_failed(rule, first, second, hubs)
-                           for rule in config.rules}
+        answer["rules"] = {
+            rule.name: _why_rule_failed(rule, first, second, hubs) for rule in config.rules
+        }
         answer["reasons"] = reasons
         return answer
     finally:
         engine.close()
 
 
-def _hub_values(config: Config, tables: _Tables, *records: dict[str, Any]
-                ) -> set[tuple[str, str]]:
+def _hub_values(config: Config, tables: _Tables, *records: dict[str, Any]) -> set[tuple[str, str]]:
     """(identifier, value) pairs of these records that the run treated as hub values."""
     hubs: set[tuple[str, str]] = set()
     for record in records:
@@ -184,7 +218,8 @@ def _hub_values(config: Config, tables: _Tables, *records: dict[str, Any]
             count = tables.rows(
                 "SELECT count(DISTINCT source || ':' || record_key) AS n FROM $lookup "
                 "WHERE identifier = $i AND value = $v AND NOT is_blocked",
-                i=value["identifier"], v=value["value"],
+                i=value["identifier"],
+                v=value["value"],
             )[0]["n"]
             if count > limit:
                 hubs.add((value["identifier"], value["value"]))
@@ -199,7 +234,8 @@ def explain_profile(config: Config, profile_id: str) -> Answer:
         answer: Answer = {"profile_id": profile_id}
         redirect = tables.rows(
             "SELECT profile_id, reason, run_id FROM $profile_redirects "
-            "WHERE old_profile_id = $p AND reason <> 'split'", p=profile_id,
+            "WHERE old_profile_id = $p AND reason <> 'split'",
+            p=profile_id,
         )
         if redirect:
             answer["redirected_to"] = redirect[0]
@@ -207,10 +243,17 @@ def explain_profile(config: Config, profile_id: str) -> Answer:
         golden = tables.rows("SELECT * FROM $golden WHERE $pid = $p", pid=pid, p=profile_id)
         if not golden:
             raise InputError([Problem("--profile", f"no profile {profile_id} in the last run")])
-        members = tables.rows("SELECT source, record_key, status FROM $match WHERE $pid = $p "
-                              "ORDER BY source, record_key", pid=pid, p=profile_id)
-        answer.update(golden=golden[0], records=[tables.record(_key(m)) for m in members],
-                      pairs=tables.profile_pairs(profile_id))
+        members = tables.rows(
+            "SELECT source, record_key, status FROM $match WHERE $pid = $p "
+            "ORDER BY source, record_key",
+            pid=pid,
+            p=profile_id,
+        )
+        answer.update(
+            golden=golden[0],
+            records=[tables.record(_key(m)) for m in members],
+            pairs=tables.profile_pairs(profile_id),
+        )
         return answer
     finally:
         engine.close()
@@ -220,16 +263,18 @@ def render_text(answer: Answer) -> str:
     lines: list[str] = []
     if "same_profile" in answer:
         first, second = answer["records"]
-        lines.append(f"{_key(first)} -> {first['profile_id'] or 'unresolved'} "
-                     f"({first['status']})")
-        lines.append(f"{_key(second)} -> {second['profile_id'] or 'unresolved'} "
-                     f"({second['status']})")
+        lines.append(f"{_key(first)} -> {first['profile_id'] or 'unresolved'} ({first['status']})")
+        lines.append(
+            f"{_key(second)} -> {second['profile_id'] or 'unresolved'} ({second['status']})"
+        )
         if answer["same_profile"]:
             lines.append(f"\nSame profile {answer['profile_id']}, joined by:")
             for pair in answer["chain"]:
-                lines.append(f"  {pair['left_source']}:{pair['left_key']} ~ "
-                             f"{pair['right_source']}:{pair['right_key']}  rule {pair['rule']}"
-                             f"  score {pair['score']:.3f}")
+                lines.append(
+                    f"  {pair['left_source']}:{pair['left_key']} ~ "
+                    f"{pair['right_source']}:{pair['right_key']}  rule {pair['rule']}"
+                    f"  score {pair['score']:.3f}"
+                )
         else:
             lines.append("\nDifferent profiles.")
             lines += [f"  - {reason}" for reason in answer["reasons"]]
@@ -238,8 +283,10 @@ def render_text(answer: Answer) -> str:
         return "\n".join(lines)
     if "redirected_to" in answer:
         target = answer["redirected_to"]
-        lines.append(f"{answer['profile_id']} was retired ({target['reason']}, run "
-                     f"{target['run_id']}); it now points to {target['profile_id']}")
+        lines.append(
+            f"{answer['profile_id']} was retired ({target['reason']}, run "
+            f"{target['run_id']}); it now points to {target['profile_id']}"
+        )
     golden = answer["golden"]
     lines.append("Golden record:")
     lines += [f"  {k}: {v}" for k, v in golden.items()]
@@ -250,7 +297,9 @@ def render_text(answer: Answer) -> str:
     lines.append("Pairs:")
     for pair in answer["pairs"]:
         extra = f" on {pair['conflict_identifier']}" if pair["conflict_identifier"] else ""
-        lines.append(f"  {pair['left_source']}:{pair['left_key']} ~ {pair['right_source']}:"
-                     f"{pair['right_key']}  {pair['rule']}  {pair['score']:.3f}  "
-                     f"{pair['status']}{extra}")
+        lines.append(
+            f"  {pair['left_source']}:{pair['left_key']} ~ {pair['right_source']}:"
+            f"{pair['right_key']}  {pair['rule']}  {pair['score']:.3f}  "
+            f"{pair['status']}{extra}"
+        )
     return "\n".join(lines)

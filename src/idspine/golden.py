@@ -46,7 +46,8 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
         "JOIN profile_assignment AS a ON a.cluster = m.cluster "
         "WHERE l.value IS NOT NULL AND NOT l.is_blocked",
         as_written=exp.In(this=exp.column("identifier", "l"), expressions=display_raw)
-        if display_raw else exp.false(),
+        if display_raw
+        else exp.false(),
     )
     field_parts = [
         sql(
@@ -55,48 +56,82 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
             "JOIN membership AS m ON m.record_id = r.record_id "
             "JOIN profile_assignment AS a ON a.cluster = m.cluster "
             "WHERE nullif(trim(r.$column), '') IS NOT NULL",
-            name=lit(name), column=exp.to_identifier(f"f_{name}", quoted=True),
+            name=lit(name),
+            column=exp.to_identifier(f"f_{name}", quoted=True),
         )
         for name in config.field_names
     ]
-    steps = [Step("golden_candidates", exp.union(identifier_values, *field_parts,
-                                                 distinct=False)
-                  if field_parts else identifier_values)]
+    steps = [
+        Step(
+            "golden_candidates",
+            exp.union(identifier_values, *field_parts, distinct=False)
+            if field_parts
+            else identifier_values,
+        )
+    ]
     winners = []
     for golden_field in config.golden:
         ordering = ORDERINGS[golden_field.strategy]
-        winners.append(sql(
-            "SELECT profile_id, name, display FROM (SELECT *, row_number() OVER ("
-            "PARTITION BY profile_id ORDER BY " + ordering + ") AS position FROM ("
-            "SELECT *, $rank AS source_rank, count(*) OVER (PARTITION BY profile_id, value) "
-            "AS frequency, max(order_ts) OVER (PARTITION BY profile_id, value) "
-            "AS value_last_seen FROM golden_candidates WHERE name = $name)) WHERE position = 1",
-            rank=_source_rank(golden_field), name=lit(golden_field.name),
-        ))
-    steps.append(Step("golden_winners", exp.union(*winners, distinct=False)
-                      if len(winners) > 1 else winners[0]))
+        winners.append(
+            sql(
+                "SELECT profile_id, name, display FROM (SELECT *, row_number() OVER ("
+                "PARTITION BY profile_id ORDER BY " + ordering + ") AS position FROM ("
+                "SELECT *, $rank AS source_rank, count(*) OVER (PARTITION BY profile_id, value) "
+                "AS frequency, max(order_ts) OVER (PARTITION BY profile_id, value) "
+                "AS value_last_seen FROM golden_candidates WHERE name = $name)) WHERE position = 1",
+                rank=_source_rank(golden_field),
+                name=lit(golden_field.name),
+            )
+        )
+    steps.append(
+        Step(
+            "golden_winners",
+            exp.union(*winners, distinct=False) if len(winners) > 1 else winners[0],
+        )
+    )
     pivot = [
-        exp.alias_(sql("max(CASE WHEN name = $n THEN display END)", n=lit(f.name)), f.name,
-                   quoted=True)
+        exp.alias_(
+            sql("max(CASE WHEN name = $n THEN display END)", n=lit(f.name)), f.name, quoted=True
+        )
         for f in config.golden
     ]
-    steps.append(Step("golden_pivot", exp.select("profile_id", *pivot).from_("golden_winners")
-                      .group_by("profile_id")))
-    steps.append(Step("profile_summary", sql(
-        "SELECT a.profile_id, count(*) AS record_count, "
-        "array_to_string(list_sort(list_distinct(list(m.source))), ',') AS sources, "
-        "min(m.order_ts) AS first_seen, max(m.order_ts) AS last_seen, "
-        "arg_max(m.source, m.rep_order) AS representative_source, "
-        "arg_max(m.record_key, m.rep_order) AS representative_key "
-        "FROM (SELECT *, row_number() OVER (PARTITION BY cluster ORDER BY order_ts NULLS FIRST,"
-        " record_id) AS rep_order FROM membership WHERE cluster IS NOT NULL) AS m "
-        "JOIN profile_assignment AS a ON a.cluster = m.cluster GROUP BY a.profile_id"
-    )))
-    steps.append(Step("golden", exp.select(
-        exp.alias_(exp.column("profile_id", "s"), id_column, quoted=True),
-        *[exp.column(f.name, "g", quoted=True) for f in config.golden],
-        "s.representative_source", "s.representative_key", "s.record_count", "s.sources",
-        "s.first_seen", "s.last_seen",
-    ).from_("profile_summary AS s").join("golden_pivot AS g", on="g.profile_id = s.profile_id",
-                                         join_type="left")))
+    steps.append(
+        Step(
+            "golden_pivot",
+            exp.select("profile_id", *pivot).from_("golden_winners").group_by("profile_id"),
+        )
+    )
+    steps.append(
+        Step(
+            "profile_summary",
+            sql(
+                "SELECT a.profile_id, count(*) AS record_count, "
+                "array_to_string(list_sort(list_distinct(list(m.source))), ',') AS sources, "
+                "min(m.order_ts) AS first_seen, max(m.order_ts) AS last_seen, "
+                "arg_max(m.source, m.rep_order) AS representative_source, "
+                "arg_max(m.record_key, m.rep_order) AS representative_key "
+                "FROM (SELECT *, row_number() OVER (PARTITION BY cluster "
+                "ORDER BY order_ts NULLS FIRST,"
+                " record_id) AS rep_order FROM membership WHERE cluster IS NOT NULL) AS m "
+                "JOIN profile_assignment AS a ON a.cluster = m.cluster GROUP BY a.profile_id"
+            ),
+        )
+    )
+    steps.append(
+        Step(
+            "golden",
+            exp.select(
+                exp.alias_(exp.column("profile_id", "s"), id_column, quoted=True),
+                *[exp.column(f.name, "g", quoted=True) for f in config.golden],
+                "s.representative_source",
+                "s.representative_key",
+                "s.record_count",
+                "s.sources",
+                "s.first_seen",
+                "s.last_seen",
+            )
+            .from_("profile_summary AS s")
+            .join("golden_pivot AS g", on="g.profile_id = s.profile_id", join_type="left"),
+        )
+    )
     return steps

@@ -15,49 +15,62 @@ from idspine.sqlbuild import lit, sql
 def plan_membership(config: Config) -> list[Step]:
     quarantine = config.conflict_policy == "quarantine"
     steps = [
-        Step("refused_pairs", sql(
-            "SELECT p.left_id, p.right_id, s.conflict_identifier FROM ranked_pairs AS p "
-            "JOIN pair_status AS s ON s.rank = p.rank WHERE s.status = 'refused'"
-        )),
-        Step("refused_records", sql(
-            "SELECT record_id, min(detail) AS detail FROM ("
-            "SELECT p.left_id AS record_id, 'refused pair with ' || r.source || ':' || "
-            "r.record_key || ' on ' || p.conflict_identifier AS detail FROM refused_pairs AS p "
-            "JOIN records AS r ON r.record_id = p.right_id UNION ALL "
-            "SELECT p.right_id, 'refused pair with ' || r.source || ':' || r.record_key || "
-            "' on ' || p.conflict_identifier FROM refused_pairs AS p "
-            "JOIN records AS r ON r.record_id = p.left_id) GROUP BY record_id"
-        )),
-        Step("cluster_sizes", sql(
-            "SELECT profile, count(*) AS size FROM profile_of GROUP BY profile"
-        )),
+        Step(
+            "refused_pairs",
+            sql(
+                "SELECT p.left_id, p.right_id, s.conflict_identifier FROM ranked_pairs AS p "
+                "JOIN pair_status AS s ON s.rank = p.rank WHERE s.status = 'refused'"
+            ),
+        ),
+        Step(
+            "refused_records",
+            sql(
+                "SELECT record_id, min(detail) AS detail FROM ("
+                "SELECT p.left_id AS record_id, 'refused pair with ' || r.source || ':' || "
+                "r.record_key || ' on ' || p.conflict_identifier AS detail FROM refused_pairs AS p "
+                "JOIN records AS r ON r.record_id = p.right_id UNION ALL "
+                "SELECT p.right_id, 'refused pair with ' || r.source || ':' || r.record_key || "
+                "' on ' || p.conflict_identifier FROM refused_pairs AS p "
+                "JOIN records AS r ON r.record_id = p.left_id) GROUP BY record_id"
+            ),
+        ),
+        Step(
+            "cluster_sizes",
+            sql("SELECT profile, count(*) AS size FROM profile_of GROUP BY profile"),
+        ),
         # Under quarantine, the smaller final profile of each refused pair leaves (ties: the
         # profile founded by the later record), so the larger, better-supported one stays.
-        Step("quarantined_profiles", sql(
-            "SELECT DISTINCT CASE WHEN sa.size < sb.size OR (sa.size = sb.size "
-            "AND pa.profile > pb.profile) THEN pa.profile ELSE pb.profile END AS profile "
-            "FROM refused_pairs AS r JOIN profile_of AS pa ON pa.record_id = r.left_id "
-            "JOIN profile_of AS pb ON pb.record_id = r.right_id "
-            "JOIN cluster_sizes AS sa ON sa.profile = pa.profile "
-            "JOIN cluster_sizes AS sb ON sb.profile = pb.profile WHERE $quarantine",
-            quarantine=lit(quarantine),
-        )),
-        Step("membership", sql(
-            "SELECT r.record_id, r.source, r.record_key, r.order_ts, "
-            "CASE WHEN h.record_id IS NULL OR q.profile IS NOT NULL THEN NULL "
-            "ELSE p.profile END AS cluster, "
-            "CASE WHEN h.record_id IS NULL THEN 'missing' "
-            "WHEN q.profile IS NOT NULL OR f.record_id IS NOT NULL THEN 'conflict' "
-            "WHEN s.size > 1 THEN 'matched' ELSE 'unique' END AS status, "
-            "CASE WHEN h.record_id IS NULL THEN 'no usable identifier: every mapped value is "
-            "empty, invalid or blocked' WHEN q.profile IS NOT NULL THEN "
-            "coalesce(f.detail, 'in a profile quarantined by a refused pair') END AS detail "
-            "FROM records AS r JOIN profile_of AS p ON p.record_id = r.record_id "
-            "JOIN cluster_sizes AS s ON s.profile = p.profile "
-            "LEFT JOIN (SELECT DISTINCT record_id FROM usable_values) AS h "
-            "ON h.record_id = r.record_id "
-            "LEFT JOIN quarantined_profiles AS q ON q.profile = p.profile "
-            "LEFT JOIN refused_records AS f ON f.record_id = r.record_id"
-        )),
+        Step(
+            "quarantined_profiles",
+            sql(
+                "SELECT DISTINCT CASE WHEN sa.size < sb.size OR (sa.size = sb.size "
+                "AND pa.profile > pb.profile) THEN pa.profile ELSE pb.profile END AS profile "
+                "FROM refused_pairs AS r JOIN profile_of AS pa ON pa.record_id = r.left_id "
+                "JOIN profile_of AS pb ON pb.record_id = r.right_id "
+                "JOIN cluster_sizes AS sa ON sa.profile = pa.profile "
+                "JOIN cluster_sizes AS sb ON sb.profile = pb.profile WHERE $quarantine",
+                quarantine=lit(quarantine),
+            ),
+        ),
+        Step(
+            "membership",
+            sql(
+                "SELECT r.record_id, r.source, r.record_key, r.order_ts, "
+                "CASE WHEN h.record_id IS NULL OR q.profile IS NOT NULL THEN NULL "
+                "ELSE p.profile END AS cluster, "
+                "CASE WHEN h.record_id IS NULL THEN 'missing' "
+                "WHEN q.profile IS NOT NULL OR f.record_id IS NOT NULL THEN 'conflict' "
+                "WHEN s.size > 1 THEN 'matched' ELSE 'unique' END AS status, "
+                "CASE WHEN h.record_id IS NULL THEN 'no usable identifier: every mapped value is "
+                "empty, invalid or blocked' WHEN q.profile IS NOT NULL THEN "
+                "coalesce(f.detail, 'in a profile quarantined by a refused pair') END AS detail "
+                "FROM records AS r JOIN profile_of AS p ON p.record_id = r.record_id "
+                "JOIN cluster_sizes AS s ON s.profile = p.profile "
+                "LEFT JOIN (SELECT DISTINCT record_id FROM usable_values) AS h "
+                "ON h.record_id = r.record_id "
+                "LEFT JOIN quarantined_profiles AS q ON q.profile = p.profile "
+                "LEFT JOIN refused_records AS f ON f.record_id = r.record_id"
+            ),
+        ),
     ]
     return steps

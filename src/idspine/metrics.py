@@ -1,4 +1,4 @@
-"""Stage 7b — run metrics (spec §8) in long form: one row per metric × dimension.
+"""Stage 7b — run metrics (spec §8) in long form: one row per metric x dimension.
 
 Dimension is '' for run-level figures, else a source, rule, identifier or size bucket.
 Rule contribution counts the pairs that actually united two profiles in the ordered
@@ -13,18 +13,23 @@ from idspine.config import Config, Rule
 from idspine.engines.base import Step
 from idspine.sqlbuild import lit, sql
 
-SIZE_BUCKETS = "CASE WHEN size = 1 THEN '1' WHEN size = 2 THEN '2' WHEN size = 3 THEN '3' " \
-    "WHEN size <= 5 THEN '4-5' WHEN size <= 10 THEN '6-10' WHEN size <= 50 THEN '11-50' " \
+SIZE_BUCKETS = (
+    "CASE WHEN size = 1 THEN '1' WHEN size = 2 THEN '2' WHEN size = 3 THEN '3' "
+    "WHEN size <= 5 THEN '4-5' WHEN size <= 10 THEN '6-10' WHEN size <= 50 THEN '11-50' "
     "ELSE '51+' END"
+)
 
 
 def _rule_applicable(rule: Rule) -> exp.Expr:
     """Records holding a usable value of every identifier the rule's criteria need."""
     needed = [c for c in rule.criteria if not c.allow_missing]
     present = [
-        sql("max(CASE WHEN $member THEN 1 ELSE 0 END) = 1",
-            member=exp.In(this=exp.column("identifier"),
-                          expressions=[lit(i) for i in c.identifiers]))
+        sql(
+            "max(CASE WHEN $member THEN 1 ELSE 0 END) = 1",
+            member=exp.In(
+                this=exp.column("identifier"), expressions=[lit(i) for i in c.identifiers]
+            ),
+        )
         for c in needed
     ]
     condition = exp.and_(*present) if present else exp.true()
@@ -32,75 +37,116 @@ def _rule_applicable(rule: Rule) -> exp.Expr:
         "SELECT 'rule_applicable_rate' AS metric, $rule AS dimension, "
         "count(*) / (SELECT CAST(count(*) AS DOUBLE) FROM records) AS value FROM ("
         "SELECT record_id FROM usable_values GROUP BY record_id HAVING $condition)",
-        rule=lit(rule.name), condition=condition,
+        rule=lit(rule.name),
+        condition=condition,
     )
 
 
 def plan_metrics(config: Config) -> list[Step]:
     parts: list[exp.Expr] = [
-        sql("SELECT 'records' AS metric, '' AS dimension, CAST(count(*) AS DOUBLE) AS value "
-            "FROM membership"),
+        sql(
+            "SELECT 'records' AS metric, '' AS dimension, CAST(count(*) AS DOUBLE) AS value "
+            "FROM membership"
+        ),
         sql("SELECT 'records_' || status, '', count(*) FROM membership GROUP BY status"),
         sql("SELECT 'profiles', '', count(*) FROM golden"),
         sql("SELECT 'unique_profiles', '', count(*) FROM golden WHERE record_count = 1"),
-        sql("SELECT 'resolution_rate', '', avg(CASE WHEN cluster IS NOT NULL THEN 1.0 "
-            "ELSE 0.0 END) FROM membership"),
-        sql("SELECT 'match_rate', '', avg(CASE WHEN status = 'matched' THEN 1.0 ELSE 0.0 END)"
-            " FROM membership"),
-        sql("SELECT 'consolidation', '', 1.0 - (SELECT count(*) FROM golden) / "
-            "nullif(CAST(count(*) AS DOUBLE), 0) FROM membership WHERE cluster IS NOT NULL"),
+        sql(
+            "SELECT 'resolution_rate', '', avg(CASE WHEN cluster IS NOT NULL THEN 1.0 "
+            "ELSE 0.0 END) FROM membership"
+        ),
+        sql(
+            "SELECT 'match_rate', '', avg(CASE WHEN status = 'matched' THEN 1.0 ELSE 0.0 END)"
+            " FROM membership"
+        ),
+        sql(
+            "SELECT 'consolidation', '', 1.0 - (SELECT count(*) FROM golden) / "
+            "nullif(CAST(count(*) AS DOUBLE), 0) FROM membership WHERE cluster IS NOT NULL"
+        ),
         sql("SELECT 'largest_profile', '', coalesce(max(record_count), 0) FROM golden"),
         sql("SELECT 'pairs_total', '', count(*) FROM pair_status"),
         sql("SELECT 'pairs_' || status, '', count(*) FROM pair_status GROUP BY status"),
         # per source
         sql("SELECT 'source_records', source, count(*) FROM membership GROUP BY source"),
-        sql("SELECT 'source_' || status, source, count(*) FROM membership "
-            "GROUP BY source, status"),
-        sql("SELECT 'source_resolution_rate', source, avg(CASE WHEN cluster IS NOT NULL "
-            "THEN 1.0 ELSE 0.0 END) FROM membership GROUP BY source"),
+        sql("SELECT 'source_' || status, source, count(*) FROM membership GROUP BY source, status"),
+        sql(
+            "SELECT 'source_resolution_rate', source, avg(CASE WHEN cluster IS NOT NULL "
+            "THEN 1.0 ELSE 0.0 END) FROM membership GROUP BY source"
+        ),
         # per rule
-        sql("SELECT 'rule_pairs_found', n.rule, count(p.priority) FROM $rules "
+        sql(
+            "SELECT 'rule_pairs_found', n.rule, count(p.priority) FROM $rules "
             "LEFT JOIN rule_pairs_all AS p ON p.priority = n.priority GROUP BY n.rule",
-            rules=_rules(config)),
-        sql("SELECT 'rule_' || s.status, n.rule, count(*) FROM ranked_pairs AS p "
+            rules=_rules(config),
+        ),
+        sql(
+            "SELECT 'rule_' || s.status, n.rule, count(*) FROM ranked_pairs AS p "
             "JOIN pair_status AS s ON s.rank = p.rank JOIN $rules ON n.priority = p.priority "
-            "GROUP BY n.rule, s.status", rules=_rules(config)),
+            "GROUP BY n.rule, s.status",
+            rules=_rules(config),
+        ),
         # per identifier
-        sql("SELECT 'identifier_completeness_input', identifier, count(DISTINCT record_id) / "
+        sql(
+            "SELECT 'identifier_completeness_input', identifier, count(DISTINCT record_id) / "
             "(SELECT CAST(count(*) AS DOUBLE) FROM records) FROM usable_values "
-            "GROUP BY identifier"),
-        sql("SELECT 'identifier_blocked_values', identifier, count(*) FROM lookup "
-            "WHERE is_blocked GROUP BY identifier"),
-        sql("SELECT 'identifier_invalid_values', identifier, count(*) FROM lookup "
-            "WHERE value IS NULL GROUP BY identifier"),
-        sql("SELECT 'identifier_hub_values', identifier, count(*) FROM hub_values "
-            "GROUP BY identifier"),
-        sql("SELECT 'identifier_hub_records', identifier, sum(group_size) FROM hub_values "
-            "GROUP BY identifier"),
+            "GROUP BY identifier"
+        ),
+        sql(
+            "SELECT 'identifier_blocked_values', identifier, count(*) FROM lookup "
+            "WHERE is_blocked GROUP BY identifier"
+        ),
+        sql(
+            "SELECT 'identifier_invalid_values', identifier, count(*) FROM lookup "
+            "WHERE value IS NULL GROUP BY identifier"
+        ),
+        sql(
+            "SELECT 'identifier_hub_values', identifier, count(*) FROM hub_values "
+            "GROUP BY identifier"
+        ),
+        sql(
+            "SELECT 'identifier_hub_records', identifier, sum(group_size) FROM hub_values "
+            "GROUP BY identifier"
+        ),
         # cluster sizes
-        sql("SELECT 'cluster_size_profiles', " + SIZE_BUCKETS + ", count(*) FROM "
-            "(SELECT record_count AS size FROM golden) GROUP BY 2"),
+        sql(
+            "SELECT 'cluster_size_profiles', " + SIZE_BUCKETS + ", count(*) FROM "
+            "(SELECT record_count AS size FROM golden) GROUP BY 2"
+        ),
     ]
     for identifier in config.identifiers:
         column = exp.column(identifier.name, quoted=True)
-        parts.append(sql(
-            "SELECT 'identifier_completeness_golden', $name, avg(CASE WHEN $c IS NOT NULL "
-            "THEN 1.0 ELSE 0.0 END) FROM golden", name=lit(identifier.name), c=column,
-        ))
+        parts.append(
+            sql(
+                "SELECT 'identifier_completeness_golden', $name, avg(CASE WHEN $c IS NOT NULL "
+                "THEN 1.0 ELSE 0.0 END) FROM golden",
+                name=lit(identifier.name),
+                c=column,
+            )
+        )
         if identifier.limit is not None:
-            parts.append(sql(
-                "SELECT 'identifier_profiles_at_limit', $name, count(*) FROM (SELECT cluster "
-                "FROM membership AS m JOIN usable_values AS u ON u.record_id = m.record_id "
-                "WHERE m.cluster IS NOT NULL AND u.identifier = $name GROUP BY cluster "
-                "HAVING count(DISTINCT u.value) >= $limit)",
-                name=lit(identifier.name), limit=lit(identifier.limit),
-            ))
+            parts.append(
+                sql(
+                    "SELECT 'identifier_profiles_at_limit', $name, count(*) FROM (SELECT cluster "
+                    "FROM membership AS m JOIN usable_values AS u ON u.record_id = m.record_id "
+                    "WHERE m.cluster IS NOT NULL AND u.identifier = $name GROUP BY cluster "
+                    "HAVING count(DISTINCT u.value) >= $limit)",
+                    name=lit(identifier.name),
+                    limit=lit(identifier.limit),
+                )
+            )
     parts += [_rule_applicable(rule) for rule in config.rules]
     union = exp.union(*parts, distinct=False)
-    return [Step("metric_values", sql(
-        "SELECT CAST(metric AS VARCHAR) AS metric, CAST(dimension AS VARCHAR) AS dimension, "
-        "CAST(value AS DOUBLE) AS value FROM ($u)", u=union,
-    ))]
+    return [
+        Step(
+            "metric_values",
+            sql(
+                "SELECT CAST(metric AS VARCHAR) AS metric, "
+                "CAST(dimension AS VARCHAR) AS dimension, "
+                "CAST(value AS DOUBLE) AS value FROM ($u)",
+                u=union,
+            ),
+        )
+    ]
 
 
 def _rules(config: Config) -> exp.Expr:

@@ -26,35 +26,49 @@ def plan_outputs(config: Config) -> list[Step]:
     id_column = exp.to_identifier(config.output.id_column, quoted=True)
     rules = values_table(["priority", "rule"], [(r.priority, r.name) for r in config.rules], "n")
     return [
-        Step("out_match", sql(
-            "SELECT m.source, m.record_key, a.profile_id AS $id, m.status FROM membership AS m "
-            "LEFT JOIN profile_assignment AS a ON a.cluster = m.cluster",
-            id=id_column,
-        )),
-        Step("out_unresolved", sql(
-            "SELECT source, record_key, status AS reason, detail FROM membership "
-            "WHERE cluster IS NULL"
-        )),
-        Step("out_lookup", sql(
-            "SELECT source, record_key, identifier, raw_value, value, is_blocked FROM lookup"
-        )),
-        Step("out_matched_ids", sql(
-            "SELECT a.profile_id AS $id, l.identifier, l.value, "
-            "count(DISTINCT l.record_id) AS record_count, min(m.order_ts) AS first_seen, "
-            "max(m.order_ts) AS last_seen FROM lookup AS l "
-            "JOIN membership AS m ON m.record_id = l.record_id "
-            "JOIN profile_assignment AS a ON a.cluster = m.cluster "
-            "WHERE l.value IS NOT NULL AND NOT l.is_blocked "
-            "GROUP BY a.profile_id, l.identifier, l.value",
-            id=id_column,
-        )),
-        Step("out_match_pairs", sql(
-            "SELECT a.source AS left_source, a.record_key AS left_key, b.source AS right_source,"
-            " b.record_key AS right_key, n.rule, p.score, s.status, s.conflict_identifier "
-            "FROM ranked_pairs AS p JOIN pair_status AS s ON s.rank = p.rank "
-            "JOIN records AS a ON a.record_id = p.left_id "
-            "JOIN records AS b ON b.record_id = p.right_id "
-            "JOIN $rules ON n.priority = p.priority",
-            rules=rules,
-        )),
+        Step(
+            "out_match",
+            sql(
+                "SELECT m.source, m.record_key, a.profile_id AS $id, m.status FROM membership AS m "
+                "LEFT JOIN profile_assignment AS a ON a.cluster = m.cluster",
+                id=id_column,
+            ),
+        ),
+        Step(
+            "out_unresolved",
+            sql(
+                "SELECT source, record_key, status AS reason, detail FROM membership "
+                "WHERE cluster IS NULL"
+            ),
+        ),
+        Step(
+            "out_lookup",
+            sql("SELECT source, record_key, identifier, raw_value, value, is_blocked FROM lookup"),
+        ),
+        Step(
+            "out_matched_ids",
+            sql(
+                "SELECT a.profile_id AS $id, l.identifier, l.value, "
+                "count(DISTINCT l.record_id) AS record_count, min(m.order_ts) AS first_seen, "
+                "max(m.order_ts) AS last_seen FROM lookup AS l "
+                "JOIN membership AS m ON m.record_id = l.record_id "
+                "JOIN profile_assignment AS a ON a.cluster = m.cluster "
+                "WHERE l.value IS NOT NULL AND NOT l.is_blocked "
+                "GROUP BY a.profile_id, l.identifier, l.value",
+                id=id_column,
+            ),
+        ),
+        Step(
+            "out_match_pairs",
+            sql(
+                "SELECT a.source AS left_source, a.record_key AS left_key, "
+                "b.source AS right_source,"
+                " b.record_key AS right_key, n.rule, p.score, s.status, s.conflict_identifier "
+                "FROM ranked_pairs AS p JOIN pair_status AS s ON s.rank = p.rank "
+                "JOIN records AS a ON a.record_id = p.left_id "
+                "JOIN records AS b ON b.record_id = p.right_id "
+                "JOIN $rules ON n.priority = p.priority",
+                rules=rules,
+            ),
+        ),
     ]

@@ -29,17 +29,21 @@ def country_code_lengths() -> list[tuple[str, str, str | None]]:
     rows = []
     for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
         region = phonenumbers.region_code_for_country_code(code)
-        metadata = (PhoneMetadata.metadata_for_nongeo_region(code)
-                    if region == "001" else PhoneMetadata.metadata_for_region(region))
+        metadata = (
+            PhoneMetadata.metadata_for_nongeo_region(code)
+            if region == "001"
+            else PhoneMetadata.metadata_for_region(region)
+        )
         if metadata is None or metadata.general_desc is None:
             continue
-        lengths = {*metadata.general_desc.possible_length,
-                   *metadata.general_desc.possible_length_local_only}
+        lengths = {
+            *metadata.general_desc.possible_length,
+            *metadata.general_desc.possible_length_local_only,
+        }
         lengths.discard(-1)
         if lengths:
             trunk = region_prefixes(region)[1] if region != "001" else None
-            rows.append((str(code), "," + ",".join(str(n) for n in sorted(lengths)) + ",",
-                         trunk))
+            rows.append((str(code), "," + ",".join(str(n) for n in sorted(lengths)) + ",", trunk))
     return rows
 
 
@@ -51,7 +55,8 @@ def region_prefixes(region: str) -> tuple[str, str | None]:
         international = metadata.preferred_international_prefix if metadata else None
     national = metadata.national_prefix if metadata else None
     simple = (
-        national is not None and national.isdigit()
+        national is not None
+        and national.isdigit()
         and metadata is not None
         and metadata.national_prefix_for_parsing in (None, national)
         and metadata.national_prefix_transform_rule is None
@@ -67,70 +72,104 @@ def plan_phone_parsing(identifier: Identifier) -> list[Step]:
     digits, parsed = f"phone_digits_{name}", f"phone_parsed_{name}"
     lengths = values_table(["code", "lengths", "trunk"], list(country_code_lengths()), "cc")
     return [
-        Step(digits, sql(
-            # NFKC first, so that full-width digits and plus signs count as digits.
-            "SELECT identifier, raw_value, nullif(regexp_replace(CASE WHEN regexp_matches("
-            "raw_value, '[^\\x00-\\x7F]') THEN idspine_nfkc(raw_value) ELSE raw_value END, "
-            "'[^0-9+]', '', 'g'), '') AS digits FROM distinct_raw WHERE identifier = $name",
-            name=lit(name),
-        )),
-        Step(f"phone_shapes_{name}", sql(
-            "SELECT digits, CASE WHEN regexp_full_match(digits, '\\+[1-9][0-9]{5,16}') "
-            "THEN substr(digits, 2) WHEN regexp_full_match(digits, '[0-9]{6,19}') AND "
-            "starts_with(digits, $idd) THEN substr(digits, length($idd) + 1) END AS intl, "
-            "CASE WHEN $np IS NOT NULL AND regexp_full_match(digits, '[0-9]{5,19}') AND "
-            "starts_with(digits, $np) AND NOT starts_with(digits, $idd) "
-            "THEN substr(digits, length($np) + 1) END AS national, "
-            # the home country code written without '+' or prefix ("33612345678")
-            "CASE WHEN regexp_full_match(digits, '[1-9][0-9]{5,18}') AND "
-            "starts_with(digits, $home) THEN substr(digits, length($home) + 1) END AS home_nsn "
-            "FROM (SELECT DISTINCT digits FROM $t WHERE digits IS NOT NULL)",
-            idd=lit(international), np=lit(national), t=exp.to_table(digits, quoted=True),
-            home=lit(str(phonenumbers.country_code_for_region(region))),
-        )),
-        Step(f"phone_fast_{name}", sql(
-            "SELECT digits, '+' || code || nsn AS value, lengths, nsn FROM ("
-            "SELECT s.digits, coalesce(c1.code, c2.code, c3.code, h.code) AS code, "
-            "coalesce(c1.lengths, c2.lengths, c3.lengths, h.lengths) AS lengths, "
-            # A trunk prefix kept after the country code ("+33 (0)6...") is dropped, as the
-            # library does when the rest is a possible number.
-            "CASE WHEN s.intl IS NULL THEN coalesce(s.national, s.home_nsn) "
-            "WHEN starts_with(substr(s.intl, length(coalesce(c1.code, c2.code, c3.code)) + 1), "
-            "coalesce(c1.trunk, c2.trunk, c3.trunk, '-')) THEN substr(s.intl, length(coalesce("
-            "c1.code, c2.code, c3.code)) + length(coalesce(c1.trunk, c2.trunk, c3.trunk)) + 1) "
-            "ELSE substr(s.intl, length(coalesce(c1.code, c2.code, c3.code)) + 1) END AS nsn "
-            "FROM $shapes AS s "
-            "LEFT JOIN $cc1 ON c1.code = left(s.intl, 1) "
-            "LEFT JOIN $cc2 ON c2.code = left(s.intl, 2) "
-            "LEFT JOIN $cc3 ON c3.code = left(s.intl, 3) "
-            "LEFT JOIN $home_cc ON h.code = $home AND s.intl IS NULL)",
-            home=lit(str(phonenumbers.country_code_for_region(region))),
-            shapes=exp.to_table(f"phone_shapes_{name}", quoted=True),
-            cc1=_alias(lengths, "c1"), cc2=_alias(lengths, "c2"), cc3=_alias(lengths, "c3"),
-            home_cc=_alias(lengths, "h"),
-        )),
-        Step(parsed, sql(
-            # Accepted by the fast path: a plain shape whose national number has a possible
-            # length and does not start with 0 (a kept or doubled trunk prefix).
-            "SELECT digits, value FROM $fast WHERE nsn IS NOT NULL AND lengths IS NOT NULL "
-            "AND NOT starts_with(nsn, '0') AND contains(lengths, ',' || length(nsn) || ',') "
-            "UNION ALL SELECT digits, idspine_phone_e164(digits, $region) FROM $fast "
-            "WHERE NOT coalesce(nsn IS NOT NULL AND lengths IS NOT NULL AND NOT "
-            "starts_with(nsn, '0') AND contains(lengths, ',' || length(nsn) || ','), false)",
-            fast=exp.to_table(f"phone_fast_{name}", quoted=True), region=lit(region),
-        )),
-        Step(f"phone_{name}", sql(
-            "SELECT d.identifier, d.raw_value, p.value FROM $t AS d "
-            "LEFT JOIN $parsed AS p ON d.digits = p.digits",
-            t=exp.to_table(digits, quoted=True), parsed=exp.to_table(parsed, quoted=True),
-        )),
+        Step(
+            digits,
+            sql(
+                # NFKC first, so that full-width digits and plus signs count as digits.
+                "SELECT identifier, raw_value, nullif(regexp_replace(CASE WHEN regexp_matches("
+                "raw_value, '[^\\x00-\\x7F]') THEN idspine_nfkc(raw_value) ELSE raw_value END, "
+                "'[^0-9+]', '', 'g'), '') AS digits FROM distinct_raw WHERE identifier = $name",
+                name=lit(name),
+            ),
+        ),
+        Step(
+            f"phone_shapes_{name}",
+            sql(
+                "SELECT digits, CASE WHEN regexp_full_match(digits, '\\+[1-9][0-9]{5,16}') "
+                "THEN substr(digits, 2) WHEN regexp_full_match(digits, '[0-9]{6,19}') AND "
+                "starts_with(digits, $idd) THEN substr(digits, length($idd) + 1) END AS intl, "
+                "CASE WHEN $np IS NOT NULL AND regexp_full_match(digits, '[0-9]{5,19}') AND "
+                "starts_with(digits, $np) AND NOT starts_with(digits, $idd) "
+                "THEN substr(digits, length($np) + 1) END AS national, "
+                # the home country code written without '+' or prefix ("33612345678")
+                # (the library strips it only when the whole is too long to be national)
+                "CASE WHEN regexp_full_match(digits, '[1-9][0-9]{5,18}') AND "
+                "starts_with(digits, $home) AND length(digits) > $home_max "
+                "THEN substr(digits, length($home) + 1) END AS home_nsn "
+                "FROM (SELECT DISTINCT digits FROM $t WHERE digits IS NOT NULL)",
+                idd=lit(international),
+                np=lit(national),
+                t=exp.to_table(digits, quoted=True),
+                home=lit(str(phonenumbers.country_code_for_region(region))),
+                home_max=lit(_longest_national(region)),
+            ),
+        ),
+        Step(
+            f"phone_fast_{name}",
+            sql(
+                "SELECT digits, '+' || code || nsn AS value, lengths, nsn FROM ("
+                "SELECT s.digits, coalesce(c1.code, c2.code, c3.code, h.code) AS code, "
+                "coalesce(c1.lengths, c2.lengths, c3.lengths, h.lengths) AS lengths, "
+                # A trunk prefix kept after the country code ("+33 (0)6...") is dropped, as the
+                # library does when the rest is a possible number.
+                "CASE WHEN s.intl IS NULL THEN coalesce(s.national, s.home_nsn) "
+                "WHEN starts_with(substr(s.intl, length(coalesce(c1.code, c2.code, c3.code)) + 1), "
+                "coalesce(c1.trunk, c2.trunk, c3.trunk, '-')) THEN substr(s.intl, length(coalesce("
+                "c1.code, c2.code, c3.code)) + length(coalesce(c1.trunk, c2.trunk, c3.trunk)) + 1) "
+                "ELSE substr(s.intl, length(coalesce(c1.code, c2.code, c3.code)) + 1) END AS nsn "
+                "FROM $shapes AS s "
+                "LEFT JOIN $cc1 ON c1.code = left(s.intl, 1) "
+                "LEFT JOIN $cc2 ON c2.code = left(s.intl, 2) "
+                "LEFT JOIN $cc3 ON c3.code = left(s.intl, 3) "
+                "LEFT JOIN $home_cc ON h.code = $home AND s.intl IS NULL)",
+                home=lit(str(phonenumbers.country_code_for_region(region))),
+                shapes=exp.to_table(f"phone_shapes_{name}", quoted=True),
+                cc1=_alias(lengths, "c1"),
+                cc2=_alias(lengths, "c2"),
+                cc3=_alias(lengths, "c3"),
+                home_cc=_alias(lengths, "h"),
+            ),
+        ),
+        Step(
+            parsed,
+            sql(
+                # Accepted by the fast path: a plain shape whose national number has a possible
+                # length and does not start with 0 (a kept or doubled trunk prefix).
+                "SELECT digits, value FROM $fast WHERE nsn IS NOT NULL AND lengths IS NOT NULL "
+                "AND NOT starts_with(nsn, '0') AND contains(lengths, ',' || length(nsn) || ',') "
+                "UNION ALL SELECT digits, idspine_phone_e164(digits, $region) FROM $fast "
+                "WHERE NOT coalesce(nsn IS NOT NULL AND lengths IS NOT NULL AND NOT "
+                "starts_with(nsn, '0') AND contains(lengths, ',' || length(nsn) || ','), false)",
+                fast=exp.to_table(f"phone_fast_{name}", quoted=True),
+                region=lit(region),
+            ),
+        ),
+        Step(
+            f"phone_{name}",
+            sql(
+                "SELECT d.identifier, d.raw_value, p.value FROM $t AS d "
+                "LEFT JOIN $parsed AS p ON d.digits = p.digits",
+                t=exp.to_table(digits, quoted=True),
+                parsed=exp.to_table(parsed, quoted=True),
+            ),
+        ),
     ]
+
+
+def _longest_national(region: str) -> int:
+    code = str(phonenumbers.country_code_for_region(region))
+    lengths = next((row[1] for row in country_code_lengths() if row[0] == code), ",99,")
+    return max(int(n) for n in lengths.strip(",").split(","))
 
 
 def _alias(values: exp.Expr, alias: str) -> exp.Expr:
     """The country-code VALUES relation under another alias."""
     copy = values.copy()
-    copy.set("alias", exp.TableAlias(this=exp.to_identifier(alias),
-                                     columns=[exp.to_identifier(c) for c in
-                                              ("code", "lengths", "trunk")]))
+    copy.set(
+        "alias",
+        exp.TableAlias(
+            this=exp.to_identifier(alias),
+            columns=[exp.to_identifier(c) for c in ("code", "lengths", "trunk")],
+        ),
+    )
     return copy

@@ -27,8 +27,8 @@ from idspine.metrics import plan_metrics
 from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
 from idspine.profile_ids import plan_profile_ids
 from idspine.read import plan_raw_lookup, plan_records, stage_sources
-from idspine.standardize import plan_standardize
 from idspine.sqlbuild import sql
+from idspine.standardize import plan_standardize
 
 STAGES = ("read", "standardize", "candidates", "cluster", "profile_ids", "golden", "publish")
 
@@ -60,10 +60,12 @@ def _next_run_seq(engine: Engine, schema: str) -> int:
     runs = engine.read_published(schema, "identity_runs")
     if runs is None:
         return 1
-    row = engine.fetch_arrow(sql(
-        "SELECT coalesce(max(run_seq), 0) AS last FROM $t WHERE status = 'succeeded'",
-        t=exp.to_table(runs, quoted=True),
-    ))
+    row = engine.fetch_arrow(
+        sql(
+            "SELECT coalesce(max(run_seq), 0) AS last FROM $t WHERE status = 'succeeded'",
+            t=exp.to_table(runs, quoted=True),
+        )
+    )
     return int(row.column("last")[0].as_py()) + 1
 
 
@@ -90,13 +92,16 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
         info.cluster_stats = cluster(config, engine)
         engine.run_all(plan_membership(config))
     with _timed(info, "profile_ids", progress):
-        engine.run_all(plan_profile_ids(
-            info.run_seq, info.run_id,
-            engine.read_published(schema, "identity_match"),
-            engine.read_published(schema, "identity_profile_ids"),
-            engine.read_published(schema, "identity_profile_redirects"),
-            config.output.id_column,
-        ))
+        engine.run_all(
+            plan_profile_ids(
+                info.run_seq,
+                info.run_id,
+                engine.read_published(schema, "identity_match"),
+                engine.read_published(schema, "identity_profile_ids"),
+                engine.read_published(schema, "identity_profile_redirects"),
+                config.output.id_column,
+            )
+        )
     with _timed(info, "golden", progress):
         engine.run_all(plan_golden(config, config.output.id_column))
     with _timed(info, "publish", progress):
@@ -117,30 +122,43 @@ def _stage_run_rows(engine: Engine, config: Config, info: RunInfo) -> None:
         "largest_conflict_component": stats.largest_conflict_component,
         "replayed_pairs": stats.replayed_pairs,
     }
-    engine.register_arrow("run_extra_metrics", pa.table({
-        "metric": pa.array(list(extra), pa.string()),
-        "dimension": pa.array([""] * len(extra), pa.string()),
-        "value": pa.array([float(v) for v in extra.values()], pa.float64()),
-    }))
-    engine.run(Step("run_metrics", sql(
-        "SELECT $run AS run_id, metric, dimension, value FROM metric_values UNION ALL "
-        "SELECT $run, metric, dimension, value FROM run_extra_metrics",
-        run=exp.Literal.string(info.run_id),
-    )))
+    engine.register_arrow(
+        "run_extra_metrics",
+        pa.table(
+            {
+                "metric": pa.array(list(extra), pa.string()),
+                "dimension": pa.array([""] * len(extra), pa.string()),
+                "value": pa.array([float(v) for v in extra.values()], pa.float64()),
+            }
+        ),
+    )
+    engine.run(
+        Step(
+            "run_metrics",
+            sql(
+                "SELECT $run AS run_id, metric, dimension, value FROM metric_values UNION ALL "
+                "SELECT $run, metric, dimension, value FROM run_extra_metrics",
+                run=exp.Literal.string(info.run_id),
+            ),
+        )
+    )
     engine.register_arrow("out_run", run_row(config, info, "succeeded"))
 
 
 def run_row(config: Config, info: RunInfo, status: str) -> pa.Table:
-    return pa.table({
-        "run_id": [info.run_id],
-        "run_seq": pa.array([info.run_seq], pa.int64()),
-        "project": [config.project],
-        "started_at": pa.array([info.started_at.replace(tzinfo=None)], pa.timestamp("us")),
-        "finished_at": pa.array([(info.finished_at or datetime.now(UTC)).replace(tzinfo=None)],
-                                pa.timestamp("us")),
-        "status": [status],
-        "config_hash": [config.config_hash],
-        "engine": [config.engine],
-        "idspine_version": [__version__],
-        "sources": [",".join(sorted(s.name for s in config.sources))],
-    })
+    return pa.table(
+        {
+            "run_id": [info.run_id],
+            "run_seq": pa.array([info.run_seq], pa.int64()),
+            "project": [config.project],
+            "started_at": pa.array([info.started_at.replace(tzinfo=None)], pa.timestamp("us")),
+            "finished_at": pa.array(
+                [(info.finished_at or datetime.now(UTC)).replace(tzinfo=None)], pa.timestamp("us")
+            ),
+            "status": [status],
+            "config_hash": [config.config_hash],
+            "engine": [config.engine],
+            "idspine_version": [__version__],
+            "sources": [",".join(sorted(s.name for s in config.sources))],
+        }
+    )

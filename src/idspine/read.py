@@ -34,21 +34,28 @@ class StagedSource:
     unparsed_order_values: int
 
 
-def _resolve_column(text: str, columns: list[str], path: str, problems: list[Problem]
-                    ) -> exp.Expr | None:
+def _resolve_column(
+    text: str, columns: list[str], path: str, problems: list[Problem]
+) -> exp.Expr | None:
     if is_plain_column(text) or text in columns:
         if text in columns:
             return ident(text)
         folded = {c.lower(): c for c in columns}
-        hint = (f"the input has '{folded[text.lower()]}' (names are case-sensitive)"
-                if text.lower() in folded else f"columns are: {', '.join(columns)}")
+        hint = (
+            f"the input has '{folded[text.lower()]}' (names are case-sensitive)"
+            if text.lower() in folded
+            else f"columns are: {', '.join(columns)}"
+        )
         problems.append(Problem(path, f"column '{text}' does not exist", hint))
         return None
     try:
         tree = parse_value_expression(text, set(columns))
     except ValueError as exc:
-        problems.append(Problem(path, f"bad SQL expression {text!r}: {exc}",
-                                f"columns are: {', '.join(columns)}"))
+        problems.append(
+            Problem(
+                path, f"bad SQL expression {text!r}: {exc}", f"columns are: {', '.join(columns)}"
+            )
+        )
         return None
     # Bind every column to its exact spelling in the input, quoted.
     folded = {c.lower(): c for c in columns}
@@ -57,8 +64,9 @@ def _resolve_column(text: str, columns: list[str], path: str, problems: list[Pro
     )
 
 
-def plan_stage(source: Source, columns: list[str], engine_name: str, problems: list[Problem]
-               ) -> tuple[Step | None, tuple[tuple[str, str], ...]]:
+def plan_stage(
+    source: Source, columns: list[str], engine_name: str, problems: list[Problem]
+) -> tuple[Step | None, tuple[tuple[str, str], ...]]:
     """The staging query of one source, or None with problems when the source is unusable."""
     base = f"sources.{source.name}"
     before = len(problems)
@@ -77,8 +85,9 @@ def plan_stage(source: Source, columns: list[str], engine_name: str, problems: l
     for field_name, text in source.fields:
         expression = _resolve_column(text, columns, f"{base}.fields.{field_name}", problems)
         if expression is not None:
-            selects.append(exp.alias_(exp.cast(expression, "varchar"), f"f_{field_name}",
-                                      quoted=True))
+            selects.append(
+                exp.alias_(exp.cast(expression, "varchar"), f"f_{field_name}", quoted=True)
+            )
     if len(problems) > before or key is None or order is None:
         return None, ()
     # Built as a tree: the inner select lists key, order and the mapped/field columns.
@@ -88,10 +97,12 @@ def plan_stage(source: Source, columns: list[str], engine_name: str, problems: l
     outer = exp.select(
         exp.alias_(exp.cast(ident("__key"), "varchar"), "record_key"),
         exp.alias_(exp.cast(ident("__order"), "varchar"), "order_raw"),
-        exp.alias_(parse_order_field(engine_name, ident("__order"), source.order_format),
-                   "order_ts"),
-        exp.alias_(sql("row_number() OVER (ORDER BY CAST($k AS VARCHAR))", k=ident("__key")),
-                   "source_row"),
+        exp.alias_(
+            parse_order_field(engine_name, ident("__order"), source.order_format), "order_ts"
+        ),
+        exp.alias_(
+            sql("row_number() OVER (ORDER BY CAST($k AS VARCHAR))", k=ident("__key")), "source_row"
+        ),
         *[ident(s.alias) for s in selects],
     ).from_(inner.subquery("raw"))
     return Step(f"stage_{source.name}", outer), tuple(mapped)
@@ -107,8 +118,9 @@ def stage_sources(config: Config, engine: Engine) -> list[StagedSource]:
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        step, mapped = plan_stage(source, engine.columns(f"src_{source.name}"), engine.name,
-                                  problems)
+        step, mapped = plan_stage(
+            source, engine.columns(f"src_{source.name}"), engine.name, problems
+        )
         if step is not None:
             planned.append((source, step, mapped))
     if problems:
@@ -125,32 +137,48 @@ def stage_sources(config: Config, engine: Engine) -> list[StagedSource]:
     return staged
 
 
-def _check_keys(engine: Engine, source: Source, table: str, problems: list[Problem]
-                ) -> tuple[int, int]:
+def _check_keys(
+    engine: Engine, source: Source, table: str, problems: list[Problem]
+) -> tuple[int, int]:
     """Count rows, null and duplicate keys, and order values that could not be parsed."""
-    summary = engine.fetch_arrow(sql(
-        "SELECT count(*) AS total, count(*) FILTER (WHERE record_key IS NULL) AS null_keys, "
-        "count(*) - count(DISTINCT record_key) - count(*) FILTER (WHERE record_key IS NULL) "
-        "AS duplicate_rows, count(*) FILTER (WHERE order_raw IS NOT NULL AND order_ts IS NULL)"
-        " AS unparsed FROM $t", t=exp.to_table(table, quoted=True),
-    )).to_pylist()[0]
+    summary = engine.fetch_arrow(
+        sql(
+            "SELECT count(*) AS total, count(*) FILTER (WHERE record_key IS NULL) AS null_keys, "
+            "count(*) - count(DISTINCT record_key) - count(*) FILTER (WHERE record_key IS NULL) "
+            "AS duplicate_rows, count(*) FILTER (WHERE order_raw IS NOT NULL AND order_ts IS NULL)"
+            " AS unparsed FROM $t",
+            t=exp.to_table(table, quoted=True),
+        )
+    ).to_pylist()[0]
     path = f"sources.{source.name}.primary_key"
     if summary["null_keys"]:
-        problems.append(Problem(
-            path, f"{summary['null_keys']} of {summary['total']} rows have a null key in column "
-            f"'{source.primary_key}'", "every record needs a key; fix or filter the source"))
+        problems.append(
+            Problem(
+                path,
+                f"{summary['null_keys']} of {summary['total']} rows have a null key in column "
+                f"'{source.primary_key}'",
+                "every record needs a key; fix or filter the source",
+            )
+        )
     if summary["duplicate_rows"]:
-        examples = engine.fetch_arrow(sql(
-            "SELECT record_key, count(*) AS n FROM $t WHERE record_key IS NOT NULL "
-            "GROUP BY record_key HAVING count(*) > 1 ORDER BY record_key LIMIT $limit",
-            t=exp.to_table(table, quoted=True), limit=lit(EXAMPLES),
-        )).to_pylist()
-        shown = ", ".join(f"{row['record_key']!r} ×{row['n']}" for row in examples)
-        problems.append(Problem(
-            path, f"column '{source.primary_key}' is not unique: {summary['duplicate_rows']} "
-            f"extra rows share a key (e.g. {shown})",
-            "idspine never drops duplicates silently: deduplicate the source or pick another "
-            "key"))
+        examples = engine.fetch_arrow(
+            sql(
+                "SELECT record_key, count(*) AS n FROM $t WHERE record_key IS NOT NULL "
+                "GROUP BY record_key HAVING count(*) > 1 ORDER BY record_key LIMIT $limit",
+                t=exp.to_table(table, quoted=True),
+                limit=lit(EXAMPLES),
+            )
+        ).to_pylist()
+        shown = ", ".join(f"{row['record_key']!r} x{row['n']}" for row in examples)
+        problems.append(
+            Problem(
+                path,
+                f"column '{source.primary_key}' is not unique: {summary['duplicate_rows']} "
+                f"extra rows share a key (e.g. {shown})",
+                "idspine never drops duplicates silently: deduplicate the source or pick another "
+                "key",
+            )
+        )
     return int(summary["total"]), int(summary["unparsed"])
 
 
@@ -159,13 +187,22 @@ def plan_records(staged: list[StagedSource], field_names: tuple[str, ...]) -> St
     parts = []
     for item in staged:
         available = {f for f, _ in item.source.fields}
-        parts.append(exp.select(
-            exp.alias_(sql("$offset + source_row - 1", offset=lit(item.offset)), "record_id"),
-            exp.alias_(lit(item.source.name), "source"),
-            "record_key", "order_ts",
-            *[exp.alias_(ident(f"f_{f}") if f in available else exp.cast(exp.null(), "varchar"),
-                         f"f_{f}", quoted=True) for f in field_names],
-        ).from_(exp.to_table(item.table, quoted=True)))
+        parts.append(
+            exp.select(
+                exp.alias_(sql("$offset + source_row - 1", offset=lit(item.offset)), "record_id"),
+                exp.alias_(lit(item.source.name), "source"),
+                "record_key",
+                "order_ts",
+                *[
+                    exp.alias_(
+                        ident(f"f_{f}") if f in available else exp.cast(exp.null(), "varchar"),
+                        f"f_{f}",
+                        quoted=True,
+                    )
+                    for f in field_names
+                ],
+            ).from_(exp.to_table(item.table, quoted=True))
+        )
     return Step("records", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
 
 
@@ -178,7 +215,9 @@ def plan_raw_lookup(staged: list[StagedSource]) -> Step:
             "record_key",
             exp.alias_(lit(identifier), "identifier"),
             exp.alias_(ident(column), "raw_value"),
-        ).from_(exp.to_table(item.table, quoted=True)).where(sql("$c IS NOT NULL", c=ident(column)))
+        )
+        .from_(exp.to_table(item.table, quoted=True))
+        .where(sql("$c IS NOT NULL", c=ident(column)))
         for item in staged
         for identifier, column in item.mapped
     ]

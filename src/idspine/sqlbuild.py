@@ -60,12 +60,15 @@ def subquery(tree: exp.Expr, alias: str) -> exp.Subquery:
     return exp.Subquery(this=tree, alias=exp.TableAlias(this=exp.to_identifier(alias)))
 
 
-def values_table(columns: list[str], rows: list[tuple[str | int | float | None, ...]],
-                 alias: str) -> exp.Expr:
+def values_table(
+    columns: list[str], rows: list[tuple[str | int | float | None, ...]], alias: str
+) -> exp.Expr:
     """An inline VALUES relation made of literals (block lists, nickname tables...)."""
     if not rows:
         nulls = exp.select(*[exp.alias_(exp.cast(exp.null(), "varchar"), c) for c in columns])
-        return exp.Subquery(this=nulls.where(exp.false()), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+        return exp.Subquery(
+            this=nulls.where(exp.false()), alias=exp.TableAlias(this=exp.to_identifier(alias))
+        )
     return exp.values([tuple(lit(v) for v in row) for row in rows], alias=alias, columns=columns)
 
 

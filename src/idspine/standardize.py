@@ -18,14 +18,45 @@ from idspine.phones import plan_phone_parsing
 from idspine.sqlbuild import ident, lit, parse_value_expression, sql, values_table
 
 COMMON_PLACEHOLDERS = (
-    "null", "none", "nil", "nan", "n/a", "na", "n.a.", "unknown", "undefined", "test", "tbd",
-    "-", "--", "?", ".", "0", "x", "xx", "xxx", "empty", "blank", "not available",
+    "null",
+    "none",
+    "nil",
+    "nan",
+    "n/a",
+    "na",
+    "n.a.",
+    "unknown",
+    "undefined",
+    "test",
+    "tbd",
+    "-",
+    "--",
+    "?",
+    ".",
+    "0",
+    "x",
+    "xx",
+    "xxx",
+    "empty",
+    "blank",
+    "not available",
 )
 COMMON_PATTERNS = (r"^0+$",)  # "0000000000" and its shorter and longer kin
 EMAIL_PLACEHOLDERS = (
-    "test@test.com", "test@example.com", "example@example.com", "email@email.com",
-    "noemail@noemail.com", "none@none.com", "no@email.com", "null@null.com", "a@a.com",
-    "na@na.com", "unknown@unknown.com", "abc@abc.com", "xxx@xxx.com", "noemail@example.com",
+    "test@test.com",
+    "test@example.com",
+    "example@example.com",
+    "email@email.com",
+    "noemail@noemail.com",
+    "none@none.com",
+    "no@email.com",
+    "null@null.com",
+    "a@a.com",
+    "na@na.com",
+    "unknown@unknown.com",
+    "abc@abc.com",
+    "xxx@xxx.com",
+    "noemail@example.com",
 )
 EMAIL_PATTERNS = (
     r"^(no-?reply|do-?not-?reply|no-?email|no-?mail|none|null|unknown|test)@",
@@ -33,14 +64,38 @@ EMAIL_PATTERNS = (
 )
 PHONE_PATTERNS = (r"^\+\d{1,3}0{6,}$", r"123456789$")
 NICKNAMES = (
-    ("alex", "alexander"), ("bill", "william"), ("bob", "robert"), ("chris", "christopher"),
-    ("dan", "daniel"), ("dave", "david"), ("jim", "james"), ("jimmy", "james"),
-    ("jen", "jennifer"), ("jenny", "jennifer"), ("joe", "joseph"), ("kate", "katherine"),
-    ("katie", "katherine"), ("liz", "elizabeth"), ("beth", "elizabeth"), ("maggie", "margaret"),
-    ("matt", "matthew"), ("mike", "michael"), ("nick", "nicholas"), ("pat", "patricia"),
-    ("peggy", "margaret"), ("rob", "robert"), ("sam", "samuel"), ("steve", "stephen"),
-    ("sue", "susan"), ("tom", "thomas"), ("tony", "anthony"), ("will", "william"),
-    ("fred", "frederic"), ("manu", "emmanuel"), ("seb", "sebastien"), ("nico", "nicolas"),
+    ("alex", "alexander"),
+    ("bill", "william"),
+    ("bob", "robert"),
+    ("chris", "christopher"),
+    ("dan", "daniel"),
+    ("dave", "david"),
+    ("jim", "james"),
+    ("jimmy", "james"),
+    ("jen", "jennifer"),
+    ("jenny", "jennifer"),
+    ("joe", "joseph"),
+    ("kate", "katherine"),
+    ("katie", "katherine"),
+    ("liz", "elizabeth"),
+    ("beth", "elizabeth"),
+    ("maggie", "margaret"),
+    ("matt", "matthew"),
+    ("mike", "michael"),
+    ("nick", "nicholas"),
+    ("pat", "patricia"),
+    ("peggy", "margaret"),
+    ("rob", "robert"),
+    ("sam", "samuel"),
+    ("steve", "stephen"),
+    ("sue", "susan"),
+    ("tom", "thomas"),
+    ("tony", "anthony"),
+    ("will", "william"),
+    ("fred", "frederic"),
+    ("manu", "emmanuel"),
+    ("seb", "sebastien"),
+    ("nico", "nicolas"),
 )
 
 
@@ -62,12 +117,15 @@ def _email(identifier: Identifier, cleaned: exp.Expr) -> exp.Expr:
     if identifier.gmail_dots:
         local = sql(
             "CASE WHEN $d IN ('gmail.com', 'googlemail.com') THEN replace($v, '.', '') ELSE $v END",
-            d=domain, v=local,
+            d=domain,
+            v=local,
         )
     return sql(
         "CASE WHEN regexp_full_match($v, '[^@\\s]+@[^@\\s]+\\.[^@\\s]+') AND $local <> '' "
         "THEN $local || '@' || $domain END",
-        v=cleaned, local=local, domain=domain,
+        v=cleaned,
+        local=local,
+        domain=domain,
     )
 
 
@@ -100,8 +158,7 @@ def clean_value(identifier: Identifier, raw: exp.Expr, engine: str) -> exp.Expr:
     return sql("nullif($v, '')", v=value)
 
 
-def block_condition(identifier: Identifier, cleaned: exp.Expr, value: exp.Expr
-                    ) -> exp.Expr:
+def block_condition(identifier: Identifier, cleaned: exp.Expr, value: exp.Expr) -> exp.Expr:
     """Whether a value is on the identifier's block list (built-in and configured)."""
     listed = [v.strip().lower() for v in identifier.block]
     patterns = list(identifier.block_patterns)
@@ -143,25 +200,41 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
         else:
             source = exp.to_table("distinct_raw")
             value = clean_value(identifier, raw, engine)
-        select = exp.select(
-            "identifier", "raw_value",
-            exp.alias_(value, "value"),
-            exp.alias_(block_condition(identifier, cleaned, value), "is_blocked"),
-        ).from_(source).where(sql("identifier = $name", name=lit(identifier.name)))
+        select = (
+            exp.select(
+                "identifier",
+                "raw_value",
+                exp.alias_(value, "value"),
+                exp.alias_(block_condition(identifier, cleaned, value), "is_blocked"),
+            )
+            .from_(source)
+            .where(sql("identifier = $name", name=lit(identifier.name)))
+        )
         parts.append(select)
-    steps.append(Step("standardized", exp.union(*parts, distinct=False) if len(parts) > 1
-                      else parts[0]))
+    steps.append(
+        Step("standardized", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    )
     steps += _nickname_steps(config, engine)
-    steps.append(Step("lookup", sql(
-        "SELECT r.record_id, r.source, r.record_key, r.identifier, r.raw_value, s.value, "
-        "s.value IS NOT NULL AND s.is_blocked AS is_blocked "
-        "FROM lookup_raw AS r JOIN standardized_final AS s "
-        "ON r.identifier = s.identifier AND r.raw_value = s.raw_value"
-    )))
-    steps.append(Step("usable_values", sql(
-        "SELECT DISTINCT record_id, identifier, value FROM lookup "
-        "WHERE value IS NOT NULL AND NOT is_blocked"
-    )))
+    steps.append(
+        Step(
+            "lookup",
+            sql(
+                "SELECT r.record_id, r.source, r.record_key, r.identifier, r.raw_value, s.value, "
+                "s.value IS NOT NULL AND s.is_blocked AS is_blocked "
+                "FROM lookup_raw AS r JOIN standardized_final AS s "
+                "ON r.identifier = s.identifier AND r.raw_value = s.raw_value"
+            ),
+        )
+    )
+    steps.append(
+        Step(
+            "usable_values",
+            sql(
+                "SELECT DISTINCT record_id, identifier, value FROM lookup "
+                "WHERE value IS NOT NULL AND NOT is_blocked"
+            ),
+        )
+    )
     return steps
 
 
@@ -181,13 +254,25 @@ def _nickname_steps(config: Config, engine: str) -> list[Step]:
     def clean(column: str) -> exp.Expr:
         return _name(engine, base_clean(exp.column(column, "e"), case_sensitive=False))
 
-    nicknames = exp.select(
-        "e.identifier", exp.alias_(clean("alias"), "alias"),
-        exp.alias_(exp.Min(this=clean("full_name")), "full_name"),
-    ).from_(entries).group_by("e.identifier", clean("alias")).subquery("n")
-    return [Step("standardized_final", sql(
-        "SELECT s.identifier, s.raw_value, coalesce(n.full_name, s.value) AS value, s.is_blocked"
-        " FROM standardized AS s LEFT JOIN $nick ON s.identifier = n.identifier "
-        "AND s.value = n.alias",
-        nick=nicknames,
-    ))]
+    nicknames = (
+        exp.select(
+            "e.identifier",
+            exp.alias_(clean("alias"), "alias"),
+            exp.alias_(exp.Min(this=clean("full_name")), "full_name"),
+        )
+        .from_(entries)
+        .group_by("e.identifier", clean("alias"))
+        .subquery("n")
+    )
+    return [
+        Step(
+            "standardized_final",
+            sql(
+                "SELECT s.identifier, s.raw_value, coalesce(n.full_name, s.value) AS value, "
+                "s.is_blocked"
+                " FROM standardized AS s LEFT JOIN $nick ON s.identifier = n.identifier "
+                "AND s.value = n.alias",
+                nick=nicknames,
+            ),
+        )
+    ]

@@ -54,9 +54,7 @@ def _describe(path: Path) -> list[str]:
     reader = "read_parquet" if path.suffix.lower() in {".parquet", ".pq"} else "read_csv"
     try:
         with duckdb.connect() as connection:
-            rows = connection.execute(
-                f"DESCRIBE SELECT * FROM {reader}(?)", [str(path)]
-            ).fetchall()
+            rows = connection.execute(f"DESCRIBE SELECT * FROM {reader}(?)", [str(path)]).fetchall()
     except duckdb.Error as exc:
         raise InputError([Problem(str(path), f"cannot read: {exc}")]) from None
     return [str(row[0]) for row in rows]
@@ -91,15 +89,19 @@ def starter_config(samples: list[Path], base_dir: Path) -> str:
             f"  {re.sub(r'[^a-z0-9_]', '_', sample.stem.lower())}:\n"
             f"    path: {location}\n"
             f"    primary_key: {columns[0]}      # check: must be unique and non-null\n"
-            f"    order_by: {order}              # or {{column: ..., format: \"%d/%m/%Y\"}}\n"
+            f'    order_by: {order}              # or {{column: ..., format: "%d/%m/%Y"}}\n'
             f"    map: {{{mapped}}}\n"
         )
     if not samples:
-        used = {"email": GUESSES[0][2], "phone": GUESSES[1][2], "first_name": GUESSES[2][2],
-                "last_name": GUESSES[3][2]}
+        used = {
+            "email": GUESSES[0][2],
+            "phone": GUESSES[1][2],
+            "first_name": GUESSES[2][2],
+            "last_name": GUESSES[3][2],
+        }
         sources.append(
             "  crm_contacts:\n    path: data/crm_contacts.csv\n    primary_key: contact_id\n"
-            "    order_by: {column: updated, format: \"%d/%m/%Y %H:%M\"}\n"
+            '    order_by: {column: updated, format: "%d/%m/%Y %H:%M"}\n'
             "    map: {email: [email, alt_email], phone: phone, first_name: first, "
             "last_name: last}\n"
         )
@@ -107,13 +109,20 @@ def starter_config(samples: list[Path], base_dir: Path) -> str:
     if "customer_id" in used:
         rules.append("  - {name: same_customer_id, match: {customer_id: exact}}")
     if "email" in used:
-        name_check = ", last_name: {type: fuzzy_strong, allow_missing: true}" if (
-            "last_name" in used) else ""
+        name_check = (
+            ", last_name: {type: fuzzy_strong, allow_missing: true}"
+            if ("last_name" in used)
+            else ""
+        )
         rules.append(f"  - {{name: same_email, match: {{email: exact{name_check}}}}}")
     if "phone" in used:
         rules.append("  - {name: same_phone, match: {phone: exact}}")
     if not rules:
         rules.append("  - {name: first_rule, match: {IDENTIFIER: exact}}")
     identifiers = "".join(f"  {name}: {line}\n" for name, line in used.items())
-    return HEADER.format(project="my_project", identifiers=identifiers,
-                         sources="".join(sources), rules="\n".join(rules) + "\n")
+    return HEADER.format(
+        project="my_project",
+        identifiers=identifiers,
+        sources="".join(sources),
+        rules="\n".join(rules) + "\n",
+    )

@@ -31,9 +31,11 @@ def print_summary(result: Result, console: Console) -> None:
 
     run = result.run
     seconds = sum(run.stage_seconds.values())
-    console.print(f"\n[bold]idspine run {run.run_id}[/] (run #{run.run_seq}) finished in "
-                  f"{seconds:.1f}s → {result.config.output.database} "
-                  f"schema [bold]{result.config.output.schema}[/]")
+    console.print(
+        f"\n[bold]idspine run {run.run_id}[/] (run #{run.run_seq}) finished in "
+        f"{seconds:.1f}s → {result.config.output.database} "
+        f"schema [bold]{result.config.output.schema}[/]"
+    )
     key = Table(title="Key figures", show_header=False, title_justify="left")
     key.add_row("records", _count(get("records")))
     key.add_row("profiles", _count(get("profiles")))
@@ -51,35 +53,57 @@ def print_summary(result: Result, console: Console) -> None:
     for column in ("rule", "applicable", "pairs found", "merges", "refused"):
         rules.add_column(column, justify="left" if column == "rule" else "right")
     for rule in result.config.rules:
-        rules.add_row(rule.name, _percent(get("rule_applicable_rate", rule.name)),
-                      _count(get("rule_pairs_found", rule.name) or 0),
-                      _count(get("rule_merged", rule.name) or 0),
-                      _count(get("rule_refused", rule.name) or 0))
+        rules.add_row(
+            rule.name,
+            _percent(get("rule_applicable_rate", rule.name)),
+            _count(get("rule_pairs_found", rule.name) or 0),
+            _count(get("rule_merged", rule.name) or 0),
+            _count(get("rule_refused", rule.name) or 0),
+        )
     console.print(rules)
 
     sources = Table(title="Sources", title_justify="left")
     for column in ("source", "records", "resolved", "unique", "matched", "conflict", "missing"):
         sources.add_column(column, justify="left" if column == "source" else "right")
     for source in sorted(s.name for s in result.config.sources):
-        sources.add_row(source, _count(get("source_records", source)),
-                        _percent(get("source_resolution_rate", source)),
-                        *[_count(get(f"source_{s}", source) or 0)
-                          for s in ("unique", "matched", "conflict", "missing")])
+        sources.add_row(
+            source,
+            _count(get("source_records", source)),
+            _percent(get("source_resolution_rate", source)),
+            *[
+                _count(get(f"source_{s}", source) or 0)
+                for s in ("unique", "matched", "conflict", "missing")
+            ],
+        )
     console.print(sources)
 
     identifiers = Table(title="Identifiers", title_justify="left")
-    for column in ("identifier", "complete (input)", "complete (golden)", "blocked",
-                   "invalid", "hub values", "profiles at limit"):
+    for column in (
+        "identifier",
+        "complete (input)",
+        "complete (golden)",
+        "blocked",
+        "invalid",
+        "hub values",
+        "profiles at limit",
+    ):
         identifiers.add_column(column, justify="left" if column == "identifier" else "right")
     for identifier in result.config.identifiers:
         name = identifier.name
-        at_limit = (_count(get("identifier_profiles_at_limit", name) or 0)
-                    if identifier.limit else "no limit")
-        identifiers.add_row(name, _percent(get("identifier_completeness_input", name)),
-                            _percent(get("identifier_completeness_golden", name)),
-                            _count(get("identifier_blocked_values", name) or 0),
-                            _count(get("identifier_invalid_values", name) or 0),
-                            _count(get("identifier_hub_values", name) or 0), at_limit)
+        at_limit = (
+            _count(get("identifier_profiles_at_limit", name) or 0)
+            if identifier.limit
+            else "no limit"
+        )
+        identifiers.add_row(
+            name,
+            _percent(get("identifier_completeness_input", name)),
+            _percent(get("identifier_completeness_golden", name)),
+            _count(get("identifier_blocked_values", name) or 0),
+            _count(get("identifier_invalid_values", name) or 0),
+            _count(get("identifier_hub_values", name) or 0),
+            at_limit,
+        )
     console.print(identifiers)
     for warning in [*run.warnings, *run_warnings_for(result)]:
         console.print(f"[yellow]warning:[/] {warning}")

@@ -14,8 +14,9 @@ def validate_sources(config: Config) -> dict[str, int]:
     scratch = config
     if config.engine == "duckdb":
         # An in-memory database: validating never touches the output file.
-        scratch = replace(config, output=Output(":memory:", config.output.schema,
-                                                config.output.id_column, None))
+        scratch = replace(
+            config, output=Output(":memory:", config.output.schema, config.output.id_column, None)
+        )
     engine = open_engine(scratch)
     try:
         return {item.source.name: item.row_count for item in stage_sources(scratch, engine)}

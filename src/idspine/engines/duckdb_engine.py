@@ -29,8 +29,9 @@ PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"
 class DuckDBEngine(Engine):
     name = "duckdb"
 
-    def __init__(self, database: str, threads: int | None = None,
-                 memory_limit: str | None = None) -> None:
+    def __init__(
+        self, database: str, threads: int | None = None, memory_limit: str | None = None
+    ) -> None:
         if database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         self.database = database
@@ -53,9 +54,14 @@ class DuckDBEngine(Engine):
     def _register_udfs(self) -> None:
         varchar = duckdb.sqltype("VARCHAR")
         self.connection.create_function(  # type: ignore[call-overload]
-            "idspine_phone_e164", udfs.phone_e164_arrow, [varchar, varchar], varchar,
+            "idspine_phone_e164",
+            udfs.phone_e164_arrow,
+            [varchar, varchar],
+            varchar,
             # "special": an impossible number is a NULL result, which DuckDB otherwise refuses.
-            type="arrow", null_handling="special", side_effects=False,
+            type="arrow",
+            null_handling="special",
+            side_effects=False,
         )
         self.connection.create_function(  # type: ignore[call-overload]
             "idspine_nfkc", udfs.nfkc_arrow, [varchar], varchar, type="arrow", side_effects=False
@@ -97,7 +103,8 @@ class DuckDBEngine(Engine):
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name "
             "AND (CASE WHEN $schema IS NULL THEN temporary ELSE schema_name = $schema "
             "AND database_name = current_database() END)",
-            name=lit(name), schema=lit(schema),
+            name=lit(name),
+            schema=lit(schema),
         )
         views = sql(
             "SELECT count(*) FROM duckdb_views() WHERE view_name = $name AND temporary",
@@ -124,8 +131,12 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             message = str(exc).split("\n")[0]
             raise InputError(
-                [Problem(f"sources.{source.name}.{source.kind}",
-                         f"cannot read {source.location!r}: {message}")]
+                [
+                    Problem(
+                        f"sources.{source.name}.{source.kind}",
+                        f"cannot read {source.location!r}: {message}",
+                    )
+                ]
             ) from None
 
     def _source_relation(self, source: Source) -> str:
@@ -140,7 +151,8 @@ class DuckDBEngine(Engine):
                 query = sql(
                     "SELECT * FROM read_csv($path, header = $header, delim = $delim, "
                     "all_varchar = true)",
-                    path=lit(source.location), header=lit(source.csv_header),
+                    path=lit(source.location),
+                    header=lit(source.csv_header),
                     delim=lit(source.csv_delimiter),
                 )
             else:
@@ -161,7 +173,7 @@ class DuckDBEngine(Engine):
         nodes, inverse = np.unique(np.concatenate([left, right]), return_inverse=True)
         count = len(nodes)
         graph = coo_matrix(
-            (np.ones(len(left), dtype=np.int8), (inverse[: len(left)], inverse[len(left):])),
+            (np.ones(len(left), dtype=np.int8), (inverse[: len(left)], inverse[len(left) :])),
             shape=(count, count),
         ).tocsr()
         _, labels = connected_components(graph, directed=False)
@@ -171,9 +183,7 @@ class DuckDBEngine(Engine):
         self.register_arrow(output, result)
 
     def spanning_forest(self, edges: str, output: str) -> None:
-        data = self.fetch_arrow(
-            sql("SELECT node_a, node_b, rank FROM $t", t=exp.to_table(edges))
-        )
+        data = self.fetch_arrow(sql("SELECT node_a, node_b, rank FROM $t", t=exp.to_table(edges)))
         left = data.column("node_a").to_numpy().astype(np.int64)
         right = data.column("node_b").to_numpy().astype(np.int64)
         ranks = data.column("rank").to_numpy().astype(np.int64)
@@ -182,7 +192,7 @@ class DuckDBEngine(Engine):
         # Weights are rank + 1 (a zero weight would mean "no edge"); ranks are unique, so
         # the minimum spanning forest is unique and equals Kruskal in rank order.
         graph = coo_matrix(
-            (ranks.astype(np.float64) + 1.0, (inverse[: len(left)], inverse[len(left):])),
+            (ranks.astype(np.float64) + 1.0, (inverse[: len(left)], inverse[len(left) :])),
             shape=(count, count),
         ).tocsr()
         forest = minimum_spanning_tree(graph).tocoo()
