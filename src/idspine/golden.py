@@ -39,23 +39,21 @@ def _source_rank(golden_field: GoldenField) -> exp.Expr:
 def plan_golden(config: Config, id_column: str) -> list[Step]:
     display_raw = [lit(i.name) for i in config.identifiers if i.type in DISPLAY_AS_WRITTEN]
     identifier_values = sql(
-        "SELECT a.profile_id, l.identifier AS name, l.value, "
+        "SELECT m.cluster, l.identifier AS name, l.value, "
         "CASE WHEN $as_written THEN trim(l.raw_value) ELSE l.value END AS display, "
         "m.record_id, m.source, m.order_ts FROM lookup AS l "
         "JOIN membership AS m ON m.record_id = l.record_id "
-        "JOIN profile_assignment AS a ON a.cluster = m.cluster "
-        "WHERE l.value IS NOT NULL AND NOT l.is_blocked",
+        "WHERE l.value IS NOT NULL AND NOT l.is_blocked AND m.cluster IS NOT NULL",
         as_written=exp.In(this=exp.column("identifier", "l"), expressions=display_raw)
         if display_raw
         else exp.false(),
     )
     field_parts = [
         sql(
-            "SELECT a.profile_id, $name AS name, trim(r.$column) AS value, "
+            "SELECT m.cluster, $name AS name, trim(r.$column) AS value, "
             "trim(r.$column) AS display, m.record_id, m.source, m.order_ts FROM records AS r "
             "JOIN membership AS m ON m.record_id = r.record_id "
-            "JOIN profile_assignment AS a ON a.cluster = m.cluster "
-            "WHERE nullif(trim(r.$column), '') IS NOT NULL",
+            "WHERE nullif(trim(r.$column), '') IS NOT NULL AND m.cluster IS NOT NULL",
             name=lit(name),
             column=exp.to_identifier(f"f_{name}", quoted=True),
         )
@@ -72,13 +70,19 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
     winners = []
     for golden_field in config.golden:
         ordering = ORDERINGS[golden_field.strategy]
+        # Only most_frequent needs per-value counts; the other strategies rank rows directly.
+        extra = (
+            "count(*) OVER (PARTITION BY cluster, value) AS frequency, "
+            "max(order_ts) OVER (PARTITION BY cluster, value) AS value_last_seen"
+            if golden_field.strategy == "most_frequent"
+            else "0 AS frequency, NULL AS value_last_seen"
+        )
         winners.append(
             sql(
-                "SELECT profile_id, name, display FROM (SELECT *, row_number() OVER ("
-                "PARTITION BY profile_id ORDER BY " + ordering + ") AS position FROM ("
-                "SELECT *, $rank AS source_rank, count(*) OVER (PARTITION BY profile_id, value) "
-                "AS frequency, max(order_ts) OVER (PARTITION BY profile_id, value) "
-                "AS value_last_seen FROM golden_candidates WHERE name = $name)) WHERE position = 1",
+                "SELECT cluster, name, display FROM (SELECT *, row_number() OVER ("
+                "PARTITION BY cluster ORDER BY " + ordering + ") AS position FROM ("
+                "SELECT *, $rank AS source_rank, " + extra + " "
+                "FROM golden_candidates WHERE name = $name)) WHERE position = 1",
                 rank=_source_rank(golden_field),
                 name=lit(golden_field.name),
             )
@@ -98,14 +102,14 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
     steps.append(
         Step(
             "golden_pivot",
-            exp.select("profile_id", *pivot).from_("golden_winners").group_by("profile_id"),
+            exp.select("cluster", *pivot).from_("golden_winners").group_by("cluster"),
         )
     )
     steps.append(
         Step(
             "profile_summary",
             sql(
-                "SELECT a.profile_id, count(*) AS record_count, "
+                "SELECT m.cluster, count(*) AS record_count, "
                 "array_to_string(list_sort(list_distinct(list(m.source))), ',') AS sources, "
                 "min(m.order_ts) AS first_seen, max(m.order_ts) AS last_seen, "
                 "arg_max(m.source, m.rep_order) AS representative_source, "
@@ -113,7 +117,7 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
                 "FROM (SELECT *, row_number() OVER (PARTITION BY cluster "
                 "ORDER BY order_ts NULLS FIRST,"
                 " record_id) AS rep_order FROM membership WHERE cluster IS NOT NULL) AS m "
-                "JOIN profile_assignment AS a ON a.cluster = m.cluster GROUP BY a.profile_id"
+                "GROUP BY m.cluster"
             ),
         )
     )
@@ -121,7 +125,7 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
         Step(
             "golden",
             exp.select(
-                exp.alias_(exp.column("profile_id", "s"), id_column, quoted=True),
+                exp.alias_(exp.column("profile_id", "a"), id_column, quoted=True),
                 *[exp.column(f.name, "g", quoted=True) for f in config.golden],
                 "s.representative_source",
                 "s.representative_key",
@@ -131,7 +135,8 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
                 "s.last_seen",
             )
             .from_("profile_summary AS s")
-            .join("golden_pivot AS g", on="g.profile_id = s.profile_id", join_type="left"),
+            .join("profile_assignment AS a", on="a.cluster = s.cluster")
+            .join("golden_pivot AS g", on="g.cluster = s.cluster", join_type="left"),
         )
     )
     return steps

@@ -48,13 +48,13 @@ def plan_outputs(config: Config) -> list[Step]:
         Step(
             "out_matched_ids",
             sql(
-                "SELECT a.profile_id AS $id, l.identifier, l.value, "
-                "count(DISTINCT l.record_id) AS record_count, min(m.order_ts) AS first_seen, "
-                "max(m.order_ts) AS last_seen FROM lookup AS l "
-                "JOIN membership AS m ON m.record_id = l.record_id "
-                "JOIN profile_assignment AS a ON a.cluster = m.cluster "
-                "WHERE l.value IS NOT NULL AND NOT l.is_blocked "
-                "GROUP BY a.profile_id, l.identifier, l.value",
+                "SELECT a.profile_id AS $id, g.identifier, g.value, g.record_count, "
+                "g.first_seen, g.last_seen FROM (SELECT m.cluster, u.identifier, u.value, "
+                "count(*) AS record_count, min(m.order_ts) AS first_seen, "
+                "max(m.order_ts) AS last_seen FROM usable_values AS u "
+                "JOIN membership AS m ON m.record_id = u.record_id "
+                "WHERE m.cluster IS NOT NULL GROUP BY m.cluster, u.identifier, u.value) AS g "
+                "JOIN profile_assignment AS a ON a.cluster = g.cluster",
                 id=id_column,
             ),
         ),

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -69,10 +69,17 @@ def _next_run_seq(engine: Engine, schema: str) -> int:
     return int(row.column("last")[0].as_py()) + 1
 
 
+def _run_steps(engine: Engine, steps: list[Step]) -> None:
+    """Run planned steps, flagging the ones that become published tables."""
+    published = set(PUBLISHED.values())
+    engine.run_all([replace(s, output=True) if s.name in published else s for s in steps])
+
+
 def run_pipeline(config: Config, engine: Engine, progress: Progress | None = None) -> RunInfo:
     """Run every stage and publish; on any failure the previous outputs stay as they were."""
     schema = config.output.schema
     info = RunInfo(uuid.uuid4().hex[:16], _next_run_seq(engine, schema), datetime.now(UTC))
+    engine.begin_run(schema)
     with _timed(info, "read", progress):
         staged = stage_sources(config, engine)
         engine.run(plan_records(staged, config.field_names))
@@ -103,10 +110,10 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
             )
         )
     with _timed(info, "golden", progress):
-        engine.run_all(plan_golden(config, config.output.id_column))
+        _run_steps(engine, plan_golden(config, config.output.id_column))
     with _timed(info, "publish", progress):
-        engine.run_all(plan_outputs(config))
-        engine.run_all(plan_metrics(config))
+        _run_steps(engine, plan_outputs(config))
+        _run_steps(engine, plan_metrics(config))
         _stage_run_rows(engine, config, info)
         engine.publish(schema, PUBLISHED, APPENDED)
     info.status = "succeeded"

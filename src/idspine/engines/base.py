@@ -25,6 +25,9 @@ class Step:
     name: str
     query: exp.Expr
     materialize: bool = True
+    # A table that will be published: an engine may write it straight to its staging area
+    # (still readable under `name`) so that publishing does not copy it again.
+    output: bool = False
 
 
 class Engine(ABC):
@@ -85,6 +88,9 @@ class Engine(ABC):
         Writes `output(rank)`: the edges a sequential union-find taking edges by ascending
         rank would use to join two components (the others close a cycle).
         """
+
+    def begin_run(self, schema: str) -> None:  # noqa: B027 - optional hook
+        """Prepare the output area (e.g. remove staging left by an interrupted run)."""
 
     @abstractmethod
     def publish(self, schema: str, tables: dict[str, str], appends: dict[str, str]) -> None:

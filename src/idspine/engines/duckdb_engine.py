@@ -24,6 +24,7 @@ from idspine.sqlbuild import lit, sql
 
 # Set only by the crash-safety tests: seconds to wait between the statements of a publish.
 PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"
+STAGING_PREFIX = "_staging_"
 
 
 class DuckDBEngine(Engine):
@@ -44,6 +45,8 @@ class DuckDBEngine(Engine):
         if memory_limit:
             self.connection.execute("SET memory_limit = ?", [memory_limit])
         self.connection.execute("SET preserve_insertion_order = false")
+        self.output_schema: str | None = None
+        self._staged: set[str] = set()
         self._register_udfs()
 
     @classmethod
@@ -78,7 +81,28 @@ class DuckDBEngine(Engine):
         kind = "TABLE" if step.materialize else "VIEW"
         target = exp.to_identifier(step.name, quoted=True).sql("duckdb")
         body = render(step.query, "duckdb")
+        if step.output and self.output_schema is not None:
+            # Written once, in the database file; publishing only renames it.
+            staged = self.qualified(STAGING_PREFIX + step.name, self.output_schema)
+            self._execute(f"CREATE OR REPLACE TABLE {staged.sql('duckdb')} AS {body}")
+            self._execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * FROM "
+                          f"{staged.sql('duckdb')}")
+            self._staged.add(step.name)
+            return
         self._execute(f"CREATE OR REPLACE TEMP {kind} {target} AS {body}")
+
+    def begin_run(self, schema: str) -> None:
+        self.output_schema = schema
+        self._staged = set()
+        quoted_schema = exp.to_identifier(schema, quoted=True).sql("duckdb")
+        self._execute(f"CREATE SCHEMA IF NOT EXISTS {quoted_schema}")
+        leftovers = self.fetch_arrow(sql(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = $schema "
+            "AND database_name = current_database() AND starts_with(table_name, $prefix)",
+            schema=lit(schema), prefix=lit(STAGING_PREFIX),
+        )).column("table_name").to_pylist()
+        for name in leftovers:
+            self.drop(name, schema)
 
     def fetch_arrow(self, query: exp.Expr) -> pa.Table:
         text = render(query, "duckdb")
@@ -207,8 +231,14 @@ class DuckDBEngine(Engine):
             self._execute(f"CREATE SCHEMA IF NOT EXISTS {target_schema}")
             for target, work in tables.items():
                 final = self.qualified(target, schema).sql("duckdb")
-                source = exp.to_identifier(work, quoted=True).sql("duckdb")
-                self._execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * FROM {source}")
+                if work in self._staged and schema == self.output_schema:
+                    self._execute(f"DROP TABLE IF EXISTS {final}")
+                    staged = self.qualified(STAGING_PREFIX + work, schema).sql("duckdb")
+                    renamed = exp.to_identifier(target, quoted=True).sql("duckdb")
+                    self._execute(f"ALTER TABLE {staged} RENAME TO {renamed}")
+                else:
+                    source = exp.to_identifier(work, quoted=True).sql("duckdb")
+                    self._execute(f"CREATE OR REPLACE TABLE {final} AS SELECT * FROM {source}")
                 if delay:
                     time.sleep(delay)
             for target, work in appends.items():
