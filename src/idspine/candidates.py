@@ -159,12 +159,49 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
             join_type="left",
         )
         value = exp.column("score", f"f{i}")
+        if criterion.allow_missing:
+            # A missing value passes, unless the record that has one disagrees on it with
+            # another record sharing the anchor: the anchor is then contested (a household
+            # email, say) and a nameless record could belong to either person.
+            # Every record holding an anchor value of a disagreeing record is contested too,
+            # so two nameless records of a shared email do not merge with each other either.
+            contested = f"{prefix}_contested_{i}"
+            anchor_identifiers = [lit(m) for a in rule.anchors for m in a.identifiers]
+            steps.append(
+                Step(
+                    contested,
+                    sql(
+                        "SELECT DISTINCT b.record_id FROM (SELECT left_id AS record_id FROM $f "
+                        "WHERE score < $t UNION SELECT right_id FROM $f WHERE score < $t) AS d "
+                        "JOIN anchor_values AS a ON a.record_id = d.record_id AND $in_a "
+                        "JOIN anchor_values AS b ON b.identifier = a.identifier "
+                        "AND b.value = a.value",
+                        f=exp.to_table(table, quoted=True),
+                        t=lit(criterion.threshold),
+                        in_a=exp.In(
+                            this=exp.column("identifier", "a"), expressions=anchor_identifiers
+                        ),
+                    ),
+                )
+            )
+            scored = scored.join(
+                exp.to_table(contested, quoted=True).as_(f"xl{i}"),
+                on=sql(f"xl{i}.record_id = c.left_id"),
+                join_type="left",
+            ).join(
+                exp.to_table(contested, quoted=True).as_(f"xr{i}"),
+                on=sql(f"xr{i}.record_id = c.right_id"),
+                join_type="left",
+            )
+            missing_passes = sql(f"xl{i}.record_id IS NULL AND xr{i}.record_id IS NULL")
+        else:
+            missing_passes = exp.false()
         passes.append(
             sql(
                 "coalesce($v >= $t, $allow)",
                 v=value,
                 t=lit(criterion.threshold),
-                allow=lit(criterion.allow_missing),
+                allow=missing_passes,
             )
         )
         scores.append(sql("coalesce($v, $t)", v=value.copy(), t=lit(criterion.threshold)))
