@@ -41,13 +41,20 @@ def print_summary(result: Result, console: Console) -> None:
     key.add_row("profiles", _count(get("profiles")))
     key.add_row("  of which single-record", _count(get("unique_profiles")))
     key.add_row("matched records", _count(get("records_matched")))
-    key.add_row("unresolved: missing identifiers", _count(get("records_missing")))
-    key.add_row("records in conflicts", _count(get("records_conflict")))
+    key.add_row("unresolved: missing identifiers", _count(get("records_missing") or 0))
+    key.add_row("records in conflicts", _count(get("records_conflict") or 0))
     key.add_row("resolution rate", _percent(get("resolution_rate")))
     key.add_row("match rate", _percent(get("match_rate")))
     key.add_row("consolidation", _percent(get("consolidation")))
     key.add_row("largest profile", _count(get("largest_profile")))
     console.print(key)
+    if run.run_seq > 1:
+        console.print(
+            f"profile ids vs the previous run: {_count(get('ids_kept') or 0)} kept, "
+            f"{_count(get('ids_new') or 0)} new, {_count(get('ids_merged') or 0)} merged away, "
+            f"{_count(get('ids_split') or 0)} split off, {_count(get('ids_removed') or 0)} "
+            "removed (see identity_profile_redirects)"
+        )
 
     rules = Table(title="Rules (in priority order)", title_justify="left")
     for column in ("rule", "applicable", "pairs found", "merges", "refused"):
