@@ -20,25 +20,38 @@ SIZE_BUCKETS = (
 )
 
 
+def _presence_column(identifier: str) -> exp.Identifier:
+    return exp.to_identifier(f"has_{identifier}", quoted=True)
+
+
+def _identifier_presence(config: Config) -> Step:
+    """One row per record holding any usable value, one flag per identifier."""
+    flags = [
+        exp.alias_(
+            sql("bool_or(identifier = $name)", name=lit(i.name)),
+            _presence_column(i.name),
+        )
+        for i in config.identifiers
+    ]
+    return Step(
+        "identifier_presence",
+        exp.select("record_id", *flags).from_("usable_values").group_by("record_id"),
+    )
+
+
 def _rule_applicable(rule: Rule) -> exp.Expr:
     """Records holding a usable value of every identifier the rule's criteria need."""
-    needed = [c for c in rule.criteria if not c.allow_missing]
-    present = [
-        sql(
-            "max(CASE WHEN $member THEN 1 ELSE 0 END) = 1",
-            member=exp.In(
-                this=exp.column("identifier"), expressions=[lit(i) for i in c.identifiers]
-            ),
-        )
-        for c in needed
+    needed = [
+        exp.or_(*[exp.column(_presence_column(i)) for i in c.identifiers])
+        for c in rule.criteria
+        if not c.allow_missing
     ]
-    condition = exp.and_(*present) if present else exp.true()
     return sql(
         "SELECT 'rule_applicable_rate' AS metric, $rule AS dimension, "
-        "count(*) / (SELECT CAST(count(*) AS DOUBLE) FROM records) AS value FROM ("
-        "SELECT record_id FROM usable_values GROUP BY record_id HAVING $condition)",
+        "count(*) FILTER (WHERE $condition) / (SELECT CAST(count(*) AS DOUBLE) FROM records) "
+        "AS value FROM identifier_presence",
         rule=lit(rule.name),
-        condition=condition,
+        condition=exp.and_(*needed) if needed else exp.true(),
     )
 
 
@@ -141,6 +154,7 @@ def plan_metrics(config: Config) -> list[Step]:
     parts += [_rule_applicable(rule) for rule in config.rules]
     union = exp.union(*parts, distinct=False)
     return [
+        _identifier_presence(config),
         Step(
             "metric_values",
             sql(
@@ -149,7 +163,7 @@ def plan_metrics(config: Config) -> list[Step]:
                 "CAST(value AS DOUBLE) AS value FROM ($u)",
                 u=union,
             ),
-        )
+        ),
     ]
 
 
