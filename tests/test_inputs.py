@@ -182,8 +182,7 @@ def test_duplicate_keys_are_counted_with_examples(folder: Path) -> None:
     assert problems == [
         Problem(
             "sources.contacts.primary_key",
-            "column 'Contact_ID' is not unique: 3 extra rows share a key "
-            "(e.g. '1' x2, '2' x3)",
+            "column 'Contact_ID' is not unique: 3 extra rows share a key (e.g. '1' x2, '2' x3)",
             "idspine never drops duplicates silently: deduplicate the source or pick another key",
         )
     ]

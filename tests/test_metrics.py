@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.conftest import ENGINES, project
 
 import idspine
-from tests.conftest import ENGINES, project
 
 # crm:1 and crm:2 share customer C1 (rule 1 merges them); crm:3 shares their email but has
 # C2, so both email pairs with it are refused (customer_id limit 1); crm:4 has no usable

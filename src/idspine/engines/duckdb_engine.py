@@ -85,8 +85,9 @@ class DuckDBEngine(Engine):
             # Written once, in the database file; publishing only renames it.
             staged = self.qualified(STAGING_PREFIX + step.name, self.output_schema)
             self._execute(f"CREATE OR REPLACE TABLE {staged.sql('duckdb')} AS {body}")
-            self._execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * FROM "
-                          f"{staged.sql('duckdb')}")
+            self._execute(
+                f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT * FROM {staged.sql('duckdb')}"
+            )
             self._staged.add(step.name)
             return
         self._execute(f"CREATE OR REPLACE TEMP {kind} {target} AS {body}")
@@ -96,11 +97,18 @@ class DuckDBEngine(Engine):
         self._staged = set()
         quoted_schema = exp.to_identifier(schema, quoted=True).sql("duckdb")
         self._execute(f"CREATE SCHEMA IF NOT EXISTS {quoted_schema}")
-        leftovers = self.fetch_arrow(sql(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = $schema "
-            "AND database_name = current_database() AND starts_with(table_name, $prefix)",
-            schema=lit(schema), prefix=lit(STAGING_PREFIX),
-        )).column("table_name").to_pylist()
+        leftovers = (
+            self.fetch_arrow(
+                sql(
+                    "SELECT table_name FROM duckdb_tables() WHERE schema_name = $schema "
+                    "AND database_name = current_database() AND starts_with(table_name, $prefix)",
+                    schema=lit(schema),
+                    prefix=lit(STAGING_PREFIX),
+                )
+            )
+            .column("table_name")
+            .to_pylist()
+        )
         for name in leftovers:
             self.drop(name, schema)
 
