@@ -20,6 +20,18 @@ from idspine.config import Config
 from idspine.engines.base import Engine, Step
 from idspine.sqlbuild import lit, sql, values_table
 
+# Work tables rebuilt at every rule level.
+LEVEL_TABLES = [
+    "level_edges",
+    "level_cross_edges",
+    "level_components",
+    "broken_components",
+    "accepted_edges",
+    "level_forest",
+    "replay_status",
+    "replay_mapping",
+]
+
 
 @dataclass
 class ClusterStats:
@@ -126,6 +138,7 @@ def cluster(config: Config, engine: Engine) -> ClusterStats:
         engine.drop(f"profile_of_{rule.priority - 1}")
         engine.drop(f"pair_status_{rule.priority}")
     engine.drop(f"profile_of_{len(config.rules)}")
+    engine.release(LEVEL_TABLES + (["limited_values"] if limits else []))
     return stats
 
 

@@ -69,10 +69,16 @@ def _next_run_seq(engine: Engine, schema: str) -> int:
     return int(row.column("last")[0].as_py()) + 1
 
 
-def _run_steps(engine: Engine, steps: list[Step]) -> None:
-    """Run planned steps, flagging the ones that become published tables."""
+def _run_steps(engine: Engine, steps: list[Step], keep: set[str] | None = None) -> None:
+    """Run planned steps, flagging the ones that become published tables.
+
+    With `keep`, every other work table of these steps is released afterwards: later stages
+    read only the kept ones, and freeing the rest keeps large runs in memory.
+    """
     published = set(PUBLISHED.values())
     engine.run_all([replace(s, output=True) if s.name in published else s for s in steps])
+    if keep is not None:
+        engine.release([s.name for s in reversed(steps) if s.name not in keep | published])
 
 
 def run_pipeline(config: Config, engine: Engine, progress: Progress | None = None) -> RunInfo:
@@ -84,6 +90,7 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
         staged = stage_sources(config, engine)
         engine.run(plan_records(staged, config.field_names))
         engine.run(plan_raw_lookup(staged))
+        engine.release([item.table for item in staged])
         for item in staged:
             if item.unparsed_order_values:
                 info.warnings.append(
@@ -92,14 +99,19 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
                     "count as oldest"
                 )
     with _timed(info, "standardize", progress):
-        engine.run_all(plan_standardize(config, engine.name))
+        _run_steps(engine, plan_standardize(config, engine.name), {"lookup", "usable_values"})
     with _timed(info, "candidates", progress):
-        engine.run_all(plan_candidate_pairs(config, engine.name))
+        _run_steps(
+            engine,
+            plan_candidate_pairs(config, engine.name),
+            {"ranked_pairs", "rule_pairs_all", "hub_values"},
+        )
     with _timed(info, "cluster", progress):
         info.cluster_stats = cluster(config, engine)
-        engine.run_all(plan_membership(config))
+        _run_steps(engine, plan_membership(config), {"membership"})
     with _timed(info, "profile_ids", progress):
-        engine.run_all(
+        _run_steps(
+            engine,
             plan_profile_ids(
                 info.run_seq,
                 info.run_id,
@@ -107,10 +119,11 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
                 engine.read_published(schema, "identity_profile_ids"),
                 engine.read_published(schema, "identity_profile_redirects"),
                 config.output.id_column,
-            )
+            ),
+            {"profile_assignment", "new_redirects"},
         )
     with _timed(info, "golden", progress):
-        _run_steps(engine, plan_golden(config, config.output.id_column))
+        _run_steps(engine, plan_golden(config, config.output.id_column), set())
     with _timed(info, "publish", progress):
         _run_steps(engine, plan_outputs(config))
         _run_steps(engine, plan_metrics(config))

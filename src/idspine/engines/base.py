@@ -89,6 +89,11 @@ class Engine(ABC):
         rank would use to join two components (the others close a cycle).
         """
 
+    def release(self, names: list[str]) -> None:
+        """Drop work tables or views no later step needs (frees memory on large runs)."""
+        for name in names:
+            self.drop(name)
+
     def begin_run(self, schema: str) -> None:  # noqa: B027 - optional hook
         """Prepare the output area (e.g. remove staging left by an interrupted run)."""
 

@@ -148,7 +148,16 @@ class DuckDBEngine(Engine):
 
     def drop(self, name: str, schema: str | None = None) -> None:
         target = self.qualified(name, schema).sql("duckdb")
-        self._execute(f"DROP TABLE IF EXISTS {target}")
+        if schema is None and self.exists(name) and not self._is_table(name):
+            self._execute(f"DROP VIEW IF EXISTS {target}")
+        else:
+            self._execute(f"DROP TABLE IF EXISTS {target}")
+
+    def _is_table(self, name: str) -> bool:
+        found = self.connection.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]
+        ).fetchone()
+        return bool(found and found[0])
 
     def columns(self, name: str) -> list[str]:
         target = exp.to_identifier(name, quoted=True).sql("duckdb")
