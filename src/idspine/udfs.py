@@ -7,11 +7,13 @@ values only, so the per-value cost is paid once per value, never once per row.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import phonenumbers
 import pyarrow as pa
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+from rapidfuzz.process import cpdist
 
 
 @lru_cache(maxsize=64)
@@ -48,10 +50,13 @@ def nfkc_arrow(values: pa.Array) -> pa.Array:
 
 
 def strip_accents(value: str | None) -> str | None:
+    """Combining marks removed, as DuckDB's `strip_accents` does it (canonical decomposition,
+    marks dropped, recomposed): "Dvořák" -> "Dvorak", while "한국" and "ﬁ" stay as they are."""
     if value is None:
         return None
-    decomposed = unicodedata.normalize("NFKD", value)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    decomposed = unicodedata.normalize("NFD", value)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
 
 
 def jaro_winkler(left: str | None, right: str | None) -> float | None:
@@ -63,3 +68,43 @@ def damerau_levenshtein(left: str | None, right: str | None) -> float | None:
         return None
     longest = max(len(left), len(right))
     return 1.0 - DamerauLevenshtein.distance(left, right) / longest if longest else 1.0
+
+
+# Batch forms over plain sequences, for engines that hand UDFs a batch of values (Spark's
+# pandas UDFs). A missing value is None (or NaN in pandas' string columns) and gives None.
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def phone_e164_many(values: Sequence[object], regions: Sequence[object]) -> list[str | None]:
+    return [phone_e164(_text(v), _text(r)) for v, r in zip(values, regions, strict=True)]
+
+
+def nfkc_many(values: Sequence[object]) -> list[str | None]:
+    return [nfkc(_text(v)) for v in values]
+
+
+def strip_accents_many(values: Sequence[object]) -> list[str | None]:
+    return [strip_accents(_text(v)) for v in values]
+
+
+def _similarities(
+    scorer: Callable[..., float], left: Sequence[object], right: Sequence[object]
+) -> list[float | None]:
+    lefts, rights = [_text(v) for v in left], [_text(v) for v in right]
+    present = [a is not None and b is not None for a, b in zip(lefts, rights, strict=True)]
+    scores = cpdist(
+        [a or "" for a in lefts], [b or "" for b in rights], scorer=scorer, dtype="float64"
+    )
+    return [float(s) if ok else None for s, ok in zip(scores.tolist(), present, strict=True)]
+
+
+def jaro_winkler_many(left: Sequence[object], right: Sequence[object]) -> list[float | None]:
+    return _similarities(JaroWinkler.similarity, left, right)
+
+
+def damerau_levenshtein_many(left: Sequence[object], right: Sequence[object]) -> list[float | None]:
+    """1 - distance / longer length, computed as DuckDB's SQL form computes it."""
+    return _similarities(DamerauLevenshtein.normalized_similarity, left, right)

@@ -21,8 +21,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import sqlglot
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.functions import pandas_udf
+from pyspark.sql import DataFrame, SparkSession, functions
+from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.pandas.types import from_arrow_schema
 from sqlglot import exp
 
@@ -31,7 +31,6 @@ from idspine.config import Config, Source
 from idspine.dialect import render
 from idspine.engines import spark_graph
 from idspine.engines.base import Engine, Step
-from idspine.engines.duckdb_engine import PUBLISH_DELAY_VARIABLE
 from idspine.errors import EngineError, InputError, Problem
 
 # Settings of a session idspine creates; the `spark.conf` of the config overrides them.
@@ -42,6 +41,9 @@ SESSION_DEFAULTS = {
 # PySpark 4 warns on pandas 3; idspine's UDFs only pass lists of str and float through it.
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
 COMMIT_MARKER = "_COMMITTED"
+ROUND_VIEW, FOREST_VIEW = "__idspine_round", "__idspine_forest_components"
+# Set only by the crash-safety tests (as for DuckDB): seconds to wait between table writes.
+PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"
 
 # name -> (batch function over lists, Spark return type, number of arguments)
 UDFS: dict[str, tuple[Callable[..., list[Any]], str, int]] = {
@@ -78,16 +80,29 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def build_session(master: str = "local[*]", app_name: str = "idspine",
-                  conf: dict[str, str] | None = None) -> SparkSession:
-    """A SparkSession for idspine (or the active one, which then keeps its own settings)."""
+def _failed(error: Exception, text: str) -> EngineError:
+    return EngineError(f"Spark failed: {_first_line(error)}\n  while running: {text[:500]}")
+
+
+def build_session(
+    master: str = "local[*]", app_name: str = "idspine", conf: dict[str, str] | None = None
+) -> SparkSession:
+    """A new SparkSession for idspine, or the active one (which may be shared: only the SQL
+    settings of `conf` that can change at run time are applied to it)."""
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        for key, value in (conf or {}).items():
+            if active.conf.isModifiable(key):
+                active.conf.set(key, value)
+        return active
     if master.startswith("local"):
         # Local Python workers must run this interpreter, where idspine is installed.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app_name)
     for key, value in {**SESSION_DEFAULTS, **(conf or {})}.items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    with _quiet_pandas():
+        return builder.getOrCreate()
 
 
 class SparkEngine(Engine):
@@ -95,18 +110,26 @@ class SparkEngine(Engine):
 
     name = "spark"
 
-    def __init__(self, spark: SparkSession | None = None, *, location: str = "idspine.spark",
-                 checkpoint_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        spark: SparkSession | None = None,
+        *,
+        location: str = "idspine.spark",
+        checkpoint_dir: str | None = None,
+    ) -> None:
         self.spark = spark or build_session()
         self.location = location.rstrip("/")
-        self.work_dir = (f"{checkpoint_dir.rstrip('/')}/idspine-{uuid.uuid4().hex[:12]}"
-                         if checkpoint_dir else None)
+        self.work_dir = (
+            f"{checkpoint_dir.rstrip('/')}/idspine-{uuid.uuid4().hex[:12]}"
+            if checkpoint_dir
+            else None
+        )
         self.last_cc_iterations = 0  # rounds of the last connected-components call
         self._frames: dict[str, tuple[DataFrame, str | None]] = {}  # view -> rows, work path
         self._views: set[str] = set()  # every temporary view this engine made
         self._writes = 0
         self._components: tuple[str, DataFrame] | None = None
-        self._files: Files | None = None
+        self._files: spark_graph.Files | None = None
         with _quiet_pandas():
             for name, (function, return_type, arity) in UDFS.items():
                 self.spark.udf.register(name, _series_udf(function, return_type, arity))
@@ -114,15 +137,18 @@ class SparkEngine(Engine):
     @classmethod
     def from_config(cls, config: Config) -> SparkEngine:
         options: dict[str, Any] = config.engine_options
-        session = build_session(options.get("master") or "local[*]",
-                                options.get("app_name") or "idspine", options.get("conf"))
+        session = build_session(
+            options.get("master") or "local[*]",
+            options.get("app_name") or "idspine",
+            options.get("conf"),
+        )
         location = config.output.location or f"{config.output.database}.spark"
         return cls(session, location=location, checkpoint_dir=options.get("checkpoint_dir"))
 
     @property
-    def files(self) -> Files:
+    def files(self) -> spark_graph.Files:
         if self._files is None:
-            self._files = Files(self.spark)
+            self._files = spark_graph.Files(self.spark)
         return self._files
 
     # -- running SQL ------------------------------------------------------------------------
@@ -131,25 +157,32 @@ class SparkEngine(Engine):
         try:
             return self.spark.sql(text)
         except Exception as exc:
-            raise EngineError(f"Spark failed: {_first_line(exc)}\n  while running: "
-                              f"{text[:500]}") from exc
+            raise _failed(exc, text) from exc
 
     def _materialize(self, frame: DataFrame, label: str) -> tuple[DataFrame, str | None]:
-        """The frame's rows, computed once and cut from their lineage."""
+        """The frame's rows, computed once and cut from their lineage (and their work path)."""
         try:
-            if self.work_dir is None:
-                return frame.localCheckpoint(eager=True), None
-            self._writes += 1
-            path = f"{self.work_dir}/{label}-{self._writes}"
             with _quiet_pandas():
-                frame.write.parquet(path)
-            return self.spark.read.parquet(path), path
+                return self._compute(frame, label)
         except Exception as exc:
-            raise EngineError(f"Spark failed while computing {label}: {_first_line(exc)}"
-                              ) from exc
+            raise EngineError(f"Spark failed while computing {label}: {_first_line(exc)}") from exc
+
+    def _compute(self, frame: DataFrame, label: str) -> tuple[DataFrame, str | None]:
+        if self.work_dir is None:
+            # Fresh column ids over the checkpoint: Spark 4 cannot re-instantiate a checkpoint
+            # whose kept partitioning names a column shared with another checkpoint (a union
+            # of two of them fails with "key not found").
+            checkpoint = frame.localCheckpoint(eager=True)
+            columns = [functions.col(f"`{c}`").alias(c) for c in checkpoint.columns]
+            return checkpoint.select(*columns), None
+        self._writes += 1
+        path = f"{self.work_dir}/{label}-{self._writes}"
+        frame.write.parquet(path)
+        return self.spark.read.parquet(path), path
 
     def _checkpoint(self, frame: DataFrame) -> DataFrame:
-        return self._keep(f"__round_{self._writes + 1}", *self._materialize(frame, "round"))
+        """One round of an iterative algorithm; keeping it releases the round before."""
+        return self._keep(ROUND_VIEW, *self._materialize(frame, "round"))
 
     def _keep(self, name: str, frame: DataFrame, path: str | None) -> DataFrame:
         self._forget(name)
@@ -170,8 +203,9 @@ class SparkEngine(Engine):
         tree = tree.copy()
         for table in list(tree.find_all(exp.Table)):
             if table.db and not table.catalog:
-                view = self._published_view(table.db, table.name,
-                                            f"__published_{table.db}_{table.name}")
+                view = self._published_view(
+                    table.db, table.name, f"__published_{table.db}_{table.name}"
+                )
                 if view is not None:
                     table.set("db", None)
                     table.set("this", exp.to_identifier(view, quoted=True))
@@ -189,14 +223,11 @@ class SparkEngine(Engine):
 
     def fetch_arrow(self, query: exp.Expr) -> pa.Table:
         text = render(self._bind(query), "spark")
-        frame = self._sql(text)
         try:
             with _quiet_pandas():
-                result = frame.toArrow()
+                return self.spark.sql(text).toArrow()
         except Exception as exc:
-            raise EngineError(f"Spark failed: {_first_line(exc)}\n  while running: "
-                              f"{text[:500]}") from exc
-        return result
+            raise _failed(exc, text) from exc
 
     def register_arrow(self, name: str, data: pa.Table) -> None:
         # An explicit schema keeps naive timestamps naive (TIMESTAMP_NTZ), as in DuckDB.
@@ -232,20 +263,28 @@ class SparkEngine(Engine):
         except InputError:
             raise
         except Exception as exc:
-            raise InputError([Problem(path, f"cannot read {source.location!r}: "
-                                            f"{_first_line(exc)}")]) from None
+            raise InputError(
+                [Problem(path, f"cannot read {source.location!r}: {_first_line(exc)}")]
+            ) from None
         self._keep(name, frame, None)
 
     def _source_frame(self, source: Source) -> DataFrame:
         if source.kind == "path":
             if not self.files.matches(source.location):
-                raise InputError([Problem(f"sources.{source.name}.path",
-                                          f"file not found: {source.location}")])
+                raise InputError(
+                    [Problem(f"sources.{source.name}.path", f"file not found: {source.location}")]
+                )
             if source.file_format == "csv":
-                frame = (self.spark.read.option("header", source.csv_header)
-                         .option("sep", source.csv_delimiter).option("quote", '"')
-                         .option("escape", '"').option("multiLine", True)
-                         .option("inferSchema", False).csv(source.location))
+                # RFC 4180 quoting, as DuckDB reads it; every column stays a string.
+                options: dict[str, str | bool] = {
+                    "header": source.csv_header,
+                    "sep": source.csv_delimiter,
+                    "quote": '"',
+                    "escape": '"',
+                    "multiLine": True,
+                    "inferSchema": False,
+                }
+                frame = self.spark.read.options(**options).csv(source.location)
                 if source.csv_header:
                     return frame
                 # DuckDB's names for headerless files: column0.. (zero-padded past ten).
@@ -267,7 +306,7 @@ class SparkEngine(Engine):
         self.last_cc_iterations = rounds
         result = self._keep(output, *self._materialize(labels, output))
         self._components = (output, result)
-        self._drop_rounds()
+        self.drop(ROUND_VIEW)
 
     def spanning_forest(self, edges: str, output: str) -> None:
         frame = self.spark.table(edges)
@@ -282,17 +321,12 @@ class SparkEngine(Engine):
             labels, self.last_cc_iterations = spark_graph.connected_components(
                 frame, self._checkpoint
             )
-            components = self._keep("__forest_components",
-                                    *self._materialize(labels, "components"))
+            components = self._keep(FOREST_VIEW, *self._materialize(labels, "components"))
         with _quiet_pandas():
             forest = spark_graph.spanning_forest(frame, components)
             self._keep(output, *self._materialize(forest, output))
-        self._drop_rounds()
-        self._forget("__forest_components")
-
-    def _drop_rounds(self) -> None:
-        for name in [n for n in self._frames if n.startswith("__round_")]:
-            self.drop(name)
+        self.drop(ROUND_VIEW)
+        self.drop(FOREST_VIEW)
 
     # -- published tables ---------------------------------------------------------------------
 
@@ -319,12 +353,13 @@ class SparkEngine(Engine):
         current, staging, previous = f"{root}/current", f"{root}/_staging", f"{root}/_previous"
         if self.files.exists(current):
             for name in self.files.children(current):
-                if not name.startswith("_") and not self.files.exists(f"{staging}/{name}"):
+                if name[:1] not in "_." and not self.files.exists(f"{staging}/{name}"):
                     self.files.rename(f"{current}/{name}", f"{staging}/{name}")
             self.files.delete(previous)
             self.files.rename(current, previous)
         self.files.rename(staging, current)
         self.files.delete(previous)
+        self.files.delete(f"{current}/{COMMIT_MARKER}")
 
     def publish(self, schema: str, tables: dict[str, str], appends: dict[str, str]) -> None:
         """Write every table to a staging directory, commit, then swap it in.
@@ -346,7 +381,8 @@ class SparkEngine(Engine):
                 frame = self.spark.table(work)
                 if self.files.exists(f"{current}/{target}"):
                     frame = self.spark.read.parquet(f"{current}/{target}").unionByName(
-                        frame, allowMissingColumns=True)
+                        frame, allowMissingColumns=True
+                    )
                 self._write(frame, f"{staging}/{target}")
             self.files.touch(f"{staging}/{COMMIT_MARKER}")
         except BaseException:
@@ -381,48 +417,6 @@ class SparkEngine(Engine):
             self._forget(name)
             self.spark.catalog.dropTempView(name)
         self._views.clear()
+        self._components = None
         if self.work_dir is not None:
             self.files.delete(self.work_dir)
-
-
-class Files:
-    """Directory operations through Hadoop's FileSystem API: local disk, HDFS, S3, ABFS..."""
-
-    def __init__(self, spark: SparkSession) -> None:
-        jvm: Any = getattr(spark, "_jvm", None)
-        context: Any = getattr(spark, "_jsc", None)
-        if jvm is None or context is None:
-            raise EngineError("publishing needs a classic SparkSession (not Spark Connect)")
-        self._path: Any = jvm.org.apache.hadoop.fs.Path
-        self._conf: Any = context.hadoopConfiguration()
-
-    def _open(self, path: str) -> tuple[Any, Any]:
-        target = self._path(path)
-        return target, target.getFileSystem(self._conf)
-
-    def exists(self, path: str) -> bool:
-        target, fs = self._open(path)
-        return bool(fs.exists(target))
-
-    def matches(self, pattern: str) -> bool:
-        target, fs = self._open(pattern)
-        found = fs.globStatus(target)
-        return found is not None and len(found) > 0
-
-    def delete(self, path: str) -> None:
-        target, fs = self._open(path)
-        if fs.exists(target):
-            fs.delete(target, True)
-
-    def rename(self, source: str, destination: str) -> None:
-        target, fs = self._open(source)
-        if not fs.rename(target, self._path(destination)):
-            raise EngineError(f"cannot rename {source} to {destination}")
-
-    def touch(self, path: str) -> None:
-        target, fs = self._open(path)
-        fs.create(target, True).close()
-
-    def children(self, path: str) -> list[str]:
-        target, fs = self._open(path)
-        return [str(status.getPath().getName()) for status in fs.listStatus(target)]
