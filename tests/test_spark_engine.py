@@ -560,3 +560,28 @@ def test_spark_publishes_the_same_tables_as_duckdb(spark: SparkSession, tmp_path
         "missing",
     }
     assert "refused" in {r["status"] for r in expected["identity_match_pairs"]}
+
+
+def test_quickstart_gives_the_same_tables_on_both_engines(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """The README's quickstart, run once per engine on the same files."""
+    import yaml
+
+    quickstart = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
+    base = yaml.safe_load((quickstart / "idspine.yml").read_text(encoding="utf-8"))
+    results = {}
+    for engine in ("duckdb", "spark"):
+        config = dict(
+            base,
+            engine=engine,
+            output={
+                "database": str(tmp_path / engine / "quickstart.duckdb"),
+                "schema": "identity",
+                "location": str(tmp_path / engine / "tables"),
+            },
+        )
+        results[engine] = published(config, quickstart)
+    for table, rows in results["duckdb"].items():
+        assert results["spark"][table] == rows, table
+    assert len(results["duckdb"]["identity_match"]) > 3000
