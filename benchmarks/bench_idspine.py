@@ -14,18 +14,25 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 CONFIG_FILES = {
     "idspine-full": CONFIG_DIR / "full.yml",
     "idspine-like-for-like": CONFIG_DIR / "like_for_like.yml",
+    "idspine-full-capped": CONFIG_DIR / "full.yml",
 }
+# DuckDB's default memory_limit is 80% of RAM and its buffer pool fills what it may use; the
+# capped job shows what a run needs when it is told to stay within a budget.
+CAPPED_MEMORY_LIMIT = "8GB"
 DATA_PLACEHOLDER = "DATA/"
 
 
 def benchmark_config(job: str, data_dir: Path, work_dir: Path) -> dict[str, Any]:
     """The job's YAML config with its sources read from ``data_dir`` and output in ``work_dir``."""
     raw: dict[str, Any] = yaml.safe_load(CONFIG_FILES[job].read_text(encoding="utf-8"))
+    data_dir, work_dir = data_dir.resolve(), work_dir.resolve()
     for source in raw["sources"].values():
         path = source.get("path")
         if path and path.startswith(DATA_PLACEHOLDER):
             source["path"] = str(data_dir / path.removeprefix(DATA_PLACEHOLDER))
     raw["output"]["database"] = str(work_dir / Path(raw["output"]["database"]).name)
+    if job == "idspine-full-capped":
+        raw["duckdb"] = {**raw.get("duckdb", {}), "memory_limit": CAPPED_MEMORY_LIMIT}
     return raw
 
 
