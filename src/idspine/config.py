@@ -7,7 +7,6 @@ Every problem is collected with its config path and raised once as a `ConfigErro
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -21,6 +20,7 @@ from pydantic import ValidationError
 
 from idspine.comparators import COMPARATORS, MATCH_LEVELS
 from idspine.config_model import FuzzyCriterion, GoldenFieldSpec, ProjectSpec
+from idspine.config_problems import pydantic_problems, suggest
 from idspine.errors import ConfigError, Problem
 
 NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -128,61 +128,6 @@ class Config:
         return tuple(sorted({f for s in self.sources for f, _ in s.fields}))
 
 
-def _suggest(name: str, known: list[str]) -> str | None:
-    close = difflib.get_close_matches(name, known, n=1)
-    return (
-        f"did you mean '{close[0]}'? known: {', '.join(sorted(known))}"
-        if close
-        else (f"known: {', '.join(sorted(known))}" if known else None)
-    )
-
-
-def _config_path(raw: Any, location: tuple[int | str, ...], missing: bool) -> tuple[str, bool]:
-    """The config path of a pydantic error location, and whether it ends on a union member.
-
-    Pydantic puts union-member tags ("str", "literal[...]", "FuzzyCriterion") in locations;
-    walking the user's input tells them apart from keys, however the keys are spelled.
-    """
-    node, path, member = raw, "", False
-    for index, part in enumerate(location):
-        if isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node, path, member = node[part], f"{path}[{part}]", False
-        elif isinstance(node, dict) and (part in node or (missing and index == len(location) - 1)):
-            node, path, member = node.get(part), f"{path}.{part}" if path else str(part), False
-        else:
-            member = True
-    return path, member
-
-
-def _pydantic_problems(error: ValidationError, raw: Any) -> list[Problem]:
-    located = [
-        (item, *_config_path(raw, item["loc"], item["type"] == "missing"))
-        for item in error.errors()
-    ]
-    problems = []
-    for item, path, member in located:
-        if member:
-            # A union reports every member. Keep the members the input has the shape of:
-            # nested errors of a mapping, or the literal's message for a string.
-            nested = any(not m and p.startswith((f"{path}.", f"{path}[")) for _, p, m in located)
-            wrong_shape = isinstance(item.get("input"), str) and item["type"] in {
-                "model_type",
-                "dict_type",
-            }
-            if nested or wrong_shape:
-                continue
-        message = item["msg"]
-        hint = None
-        if item["type"] == "extra_forbidden":
-            message = "unknown key"
-            hint = "remove it or check its spelling (see `idspine schema`)"
-        elif item["type"] == "literal_error":
-            hint = f"got {item.get('input')!r}"
-        problems.append(Problem(path, message, hint))
-    unique = {(p.path, p.message): p for p in problems}
-    return list(unique.values())
-
-
 def load_config(source: str | Path | dict[str, Any], base_dir: Path | None = None) -> Config:
     """Load, check and resolve a configuration from a YAML path or a dict."""
     label = None
@@ -204,7 +149,7 @@ def load_config(source: str | Path | dict[str, Any], base_dir: Path | None = Non
     try:
         spec = ProjectSpec.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_pydantic_problems(exc, raw), label) from None
+        raise ConfigError(pydantic_problems(exc, raw), label) from None
     return resolve(spec, root, label)
 
 
@@ -351,7 +296,7 @@ def _resolve_sources(
                     Problem(
                         f"{path}.map.{ident_name}",
                         "unknown identifier",
-                        _suggest(ident_name, list(known)),
+                        suggest(ident_name, list(known)),
                     )
                 )
             mappings.append((ident_name, tuple([columns] if isinstance(columns, str) else columns)))
@@ -428,7 +373,7 @@ def _resolve_criterion(
     unknown = [m for m in members if m not in known]
     for member in unknown:
         problems.append(
-            Problem(path, f"unknown identifier '{member}'", _suggest(member, list(known)))
+            Problem(path, f"unknown identifier '{member}'", suggest(member, list(known)))
         )
     if unknown:
         return None
@@ -482,7 +427,7 @@ def _resolve_golden(
                 Problem(
                     path,
                     "not an identifier nor a source field",
-                    _suggest(name, [*known, *field_names]),
+                    suggest(name, [*known, *field_names]),
                 )
             )
             continue
@@ -495,7 +440,7 @@ def _resolve_golden(
                         Problem(
                             f"{path}.order",
                             f"unknown source '{other}'",
-                            _suggest(other, source_names),
+                            suggest(other, source_names),
                         )
                     )
         golden.append(GoldenField(name, name in known, choice.strategy, tuple(choice.order or ())))
