@@ -1,8 +1,8 @@
 """Every difference between engines' SQL, as tables and small builders.
 
 Trees are built in DuckDB SQL (`sqlbuild.TEMPLATE_DIALECT`) and rendered here. What an engine
-cannot do natively is either mapped to a function idspine registers on that engine (a UDF,
-listed in `UDF_FUNCTIONS`) or refused at validation time.
+cannot do natively is mapped to a function each engine registers itself (a UDF named
+`idspine_*`, see `udfs.py`).
 """
 
 from __future__ import annotations
@@ -42,18 +42,6 @@ COMPARATOR_SQL: dict[str, dict[str, str]] = {
             "array_distinct(string_split($b, ' ')))) "
             "/ size(array_distinct(array_concat(string_split($a, ' '), string_split($b, ' '))))"
         ),
-    },
-}
-
-# Functions idspine registers on an engine before a run (name -> Python implementation key).
-UDF_FUNCTIONS: dict[str, set[str]] = {
-    "duckdb": {"idspine_phone_e164", "idspine_nfkc"},
-    "spark": {
-        "idspine_phone_e164",
-        "idspine_nfkc",
-        "idspine_strip_accents",
-        "idspine_jaro_winkler",
-        "idspine_damerau_levenshtein",
     },
 }
 

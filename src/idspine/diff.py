@@ -14,9 +14,10 @@ from sqlglot import exp
 
 from idspine.config import Config, Output
 from idspine.engines import open_engine
+from idspine.engines.base import Step
 from idspine.errors import RunError
 from idspine.pipeline import run_pipeline
-from idspine.sqlbuild import sql, subquery
+from idspine.sqlbuild import sql
 
 EXAMPLES = 10
 
@@ -49,15 +50,19 @@ def diff_configs(current: Config, changed: Config) -> dict[str, Any]:
         run_pipeline(scratch, trial)
         trial.register_arrow("diff_current", current_match)
         new_match = exp.table_("identity_match", db=scratch.output.schema, quoted=True)
-        trial.register_arrow(
-            "diff_changed",
-            trial.fetch_arrow(sql("SELECT source, record_key, profile_id FROM $t", t=new_match)),
+        # One join of the current and the trial membership, read by the three summaries.
+        trial.run(
+            Step(
+                "diff_joined",
+                sql(
+                    "SELECT c.source, c.record_key, c.profile_id AS old_profile, "
+                    "n.profile_id AS new_profile FROM diff_current AS c JOIN $new AS n "
+                    "ON n.source = c.source AND n.record_key = c.record_key",
+                    new=new_match,
+                ),
+            )
         )
-        joined = sql(
-            "SELECT c.source, c.record_key, c.profile_id AS old_profile, "
-            "n.profile_id AS new_profile FROM diff_current AS c JOIN diff_changed AS n "
-            "ON n.source = c.source AND n.record_key = c.record_key"
-        )
+        joined = exp.to_table("diff_joined").as_("j")
         merges = trial.fetch_arrow(
             sql(
                 "SELECT new_profile, count(DISTINCT old_profile) AS old_profiles, "
@@ -65,7 +70,7 @@ def diff_configs(current: Config, changed: Config) -> dict[str, Any]:
                 "FROM $j WHERE new_profile IS NOT NULL AND old_profile IS NOT NULL "
                 "GROUP BY new_profile HAVING count(DISTINCT old_profile) > 1 "
                 "ORDER BY records DESC, example_record",
-                j=subquery(joined, "j"),
+                j=joined.copy(),
             )
         ).to_pylist()
         splits = trial.fetch_arrow(
@@ -75,7 +80,7 @@ def diff_configs(current: Config, changed: Config) -> dict[str, Any]:
                 "WHERE old_profile IS NOT NULL GROUP BY old_profile "
                 "HAVING count(DISTINCT coalesce(new_profile, source || ':' || record_key)) > 1 "
                 "ORDER BY records DESC, old_profile",
-                j=subquery(joined, "j"),
+                j=joined.copy(),
             )
         ).to_pylist()
         status = trial.fetch_arrow(
@@ -84,7 +89,7 @@ def diff_configs(current: Config, changed: Config) -> dict[str, Any]:
                 "AS newly_resolved, count(*) FILTER (WHERE old_profile IS NOT NULL AND "
                 "new_profile IS NULL) AS newly_unresolved, count(DISTINCT old_profile) AS "
                 "old_profiles, count(DISTINCT new_profile) AS new_profiles FROM $j",
-                j=subquery(joined, "j"),
+                j=joined.copy(),
             )
         ).to_pylist()[0]
     finally:
