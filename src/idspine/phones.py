@@ -12,6 +12,7 @@ library. A test checks the fast path against the library on random numbers.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import phonenumbers
@@ -22,10 +23,15 @@ from idspine.config import Identifier
 from idspine.engines.base import Step
 from idspine.sqlbuild import lit, sql, values_table
 
+LENGTH_COLUMNS = ["code", "lengths", "full_lengths", "trunk", "parsing"]
+
 
 @lru_cache(maxsize=1)
-def country_code_lengths() -> list[tuple[str, str, str | None]]:
-    """(country code, comma-wrapped possible national lengths, simple trunk prefix)."""
+def country_code_lengths() -> list[tuple[str, str, str, str | None, str | None]]:
+    """(country code, comma-wrapped possible national lengths, the same without the lengths
+    possible only for local dialling, simple trunk prefix, national prefixes the library
+    strips as a regular expression). Codes whose prefixes are more than digit strings
+    are left out."""
     rows = []
     for code in sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE):
         region = phonenumbers.region_code_for_country_code(code)
@@ -36,15 +42,21 @@ def country_code_lengths() -> list[tuple[str, str, str | None]]:
         )
         if metadata is None or metadata.general_desc is None:
             continue
-        lengths = {
-            *metadata.general_desc.possible_length,
-            *metadata.general_desc.possible_length_local_only,
-        }
-        lengths.discard(-1)
+        if metadata.national_prefix_transform_rule is not None or not re.fullmatch(
+            r"[0-9]+(\|[0-9]+)*", metadata.national_prefix_for_parsing or "0"
+        ):
+            continue  # the library rewrites these national numbers: it parses them itself
+        full = set(metadata.general_desc.possible_length) - {-1}
+        lengths = full | set(metadata.general_desc.possible_length_local_only) - {-1}
         if lengths:
             trunk = region_prefixes(region)[1] if region != "001" else None
-            rows.append((str(code), "," + ",".join(str(n) for n in sorted(lengths)) + ",", trunk))
+            parsing = metadata.national_prefix_for_parsing
+            rows.append((str(code), _wrapped(lengths), _wrapped(full), trunk, parsing))
     return rows
+
+
+def _wrapped(lengths: set[int]) -> str:
+    return "," + ",".join(str(n) for n in sorted(lengths)) + ","
 
 
 def region_prefixes(region: str) -> tuple[str, str | None]:
@@ -70,7 +82,7 @@ def plan_phone_parsing(identifier: Identifier) -> list[Step]:
     international, national = region_prefixes(region)
     name = identifier.name
     digits, parsed = f"phone_digits_{name}", f"phone_parsed_{name}"
-    lengths = values_table(["code", "lengths", "trunk"], list(country_code_lengths()), "cc")
+    lengths = values_table(LENGTH_COLUMNS, list(country_code_lengths()), "cc")
     return [
         Step(
             digits,
@@ -90,11 +102,15 @@ def plan_phone_parsing(identifier: Identifier) -> list[Step]:
                 "starts_with(digits, $idd) THEN substr(digits, length($idd) + 1) END AS intl, "
                 "CASE WHEN $np IS NOT NULL AND regexp_full_match(digits, '[0-9]{5,19}') AND "
                 "starts_with(digits, $np) AND NOT starts_with(digits, $idd) "
+                # where the national prefix could also begin the country code ("1" in the
+                # US), the library's reading depends on more than shapes: it decides
+                "AND NOT starts_with(digits, $home) "
                 "THEN substr(digits, length($np) + 1) END AS national, "
                 # the home country code written without '+' or prefix ("33612345678")
                 # (the library strips it only when the whole is too long to be national)
                 "CASE WHEN regexp_full_match(digits, '[1-9][0-9]{5,18}') AND "
                 "starts_with(digits, $home) AND length(digits) > $home_max "
+                "AND NOT starts_with(substr(digits, length($home) + 1), coalesce($np, '-')) "
                 "THEN substr(digits, length($home) + 1) END AS home_nsn "
                 "FROM (SELECT DISTINCT digits FROM $t WHERE digits IS NOT NULL)",
                 idd=lit(international),
@@ -107,9 +123,21 @@ def plan_phone_parsing(identifier: Identifier) -> list[Step]:
         Step(
             f"phone_fast_{name}",
             sql(
-                "SELECT digits, '+' || code || nsn AS value, lengths, nsn FROM ("
+                "SELECT digits, '+' || code || nsn AS value, "
+                # A national number that still begins with a prefix the library strips (say
+                # "+1 1...") is the library's to read.
+                "CASE WHEN coalesce(regexp_matches(code || ':' || nsn, $prefixed), false) "
+                "THEN NULL WHEN stripped THEN full_lengths ELSE lengths END AS lengths, "
+                "nsn FROM ("
                 "SELECT s.digits, coalesce(c1.code, c2.code, c3.code, h.code) AS code, "
                 "coalesce(c1.lengths, c2.lengths, c3.lengths, h.lengths) AS lengths, "
+                "coalesce(c1.full_lengths, c2.full_lengths, c3.full_lengths, h.full_lengths) "
+                "AS full_lengths, "
+                # The library keeps a stripped national or trunk prefix only when what is left
+                # has a length possible for more than local dialling.
+                "CASE WHEN s.intl IS NULL THEN s.national IS NOT NULL ELSE starts_with("
+                "substr(s.intl, length(coalesce(c1.code, c2.code, c3.code)) + 1), "
+                "coalesce(c1.trunk, c2.trunk, c3.trunk, '-')) END AS stripped, "
                 # A trunk prefix kept after the country code ("+33 (0)6...") is dropped, as the
                 # library does when the rest is a possible number.
                 "CASE WHEN s.intl IS NULL THEN coalesce(s.national, s.home_nsn) "
@@ -123,6 +151,7 @@ def plan_phone_parsing(identifier: Identifier) -> list[Step]:
                 "LEFT JOIN $cc3 ON c3.code = left(s.intl, 3) "
                 "LEFT JOIN $home_cc ON h.code = $home AND s.intl IS NULL)",
                 home=lit(str(phonenumbers.country_code_for_region(region))),
+                prefixed=lit(_prefixed_pattern()),
                 shapes=exp.to_table(f"phone_shapes_{name}", quoted=True),
                 cc1=_alias(lengths, "c1"),
                 cc2=_alias(lengths, "c2"),
@@ -139,9 +168,11 @@ def plan_phone_parsing(identifier: Identifier) -> list[Step]:
                 "AND NOT starts_with(nsn, '0') AND contains(lengths, ',' || length(nsn) || ',') "
                 "UNION ALL SELECT digits, idspine_phone_e164(digits, $region) FROM $fast "
                 "WHERE NOT coalesce(nsn IS NOT NULL AND lengths IS NOT NULL AND NOT "
-                "starts_with(nsn, '0') AND contains(lengths, ',' || length(nsn) || ','), false)",
+                "starts_with(nsn, '0') AND contains(lengths, ',' || length(nsn) || ','), false) "
+                "AND NOT coalesce($refused, false)",
                 fast=exp.to_table(f"phone_fast_{name}", quoted=True),
                 region=lit(region),
+                refused=_impossible_national(region, international, national),
             ),
         ),
         Step(
@@ -154,6 +185,42 @@ def plan_phone_parsing(identifier: Identifier) -> list[Step]:
             ),
         ),
     ]
+
+
+def _impossible_national(region: str, international: str, national: str | None) -> exp.Expr:
+    """Digits the library is sure to refuse, so that it is not asked (most of its calls).
+
+    A plain digit string without the international prefix is read as a national number of
+    the region, after the library may strip its national prefix. When neither reading has a
+    possible length, the number is impossible. Digits that begin with the region's country
+    code or a doubled national prefix can be read in more ways: the library decides those.
+    Only for regions whose national prefix is a plain digit string (see `region_prefixes`).
+    """
+    if national is None:
+        return exp.false()
+    home = str(phonenumbers.country_code_for_region(region))
+    lengths = next((row[1] for row in country_code_lengths() if row[0] == home), None)
+    if lengths is None:
+        return exp.false()
+    return sql(
+        "regexp_full_match(digits, '[0-9]+') AND NOT starts_with(digits, $idd) "
+        "AND NOT starts_with(digits, $home) AND NOT starts_with(digits, $np || $np) "
+        "AND NOT contains($hl, ',' || length(digits) || ',') "
+        "AND NOT (starts_with(digits, $np) "
+        "AND contains($hl, ',' || (length(digits) - length($np)) || ','))",
+        idd=lit(international),
+        np=lit(national),
+        home=lit(home),
+        hl=lit(lengths),
+    )
+
+
+def _prefixed_pattern() -> str:
+    """Matches `code:national number` when the number begins with a prefix the library strips."""
+    alternatives = [
+        f"{code}:(?:{parsing})" for code, *_, parsing in country_code_lengths() if parsing
+    ]
+    return "^(?:" + "|".join(alternatives) + ")"
 
 
 def _longest_national(region: str) -> int:
@@ -169,7 +236,7 @@ def _alias(values: exp.Expr, alias: str) -> exp.Expr:
         "alias",
         exp.TableAlias(
             this=exp.to_identifier(alias),
-            columns=[exp.to_identifier(c) for c in ("code", "lengths", "trunk")],
+            columns=[exp.to_identifier(c) for c in LENGTH_COLUMNS],
         ),
     )
     return copy
