@@ -141,7 +141,11 @@ def clean_value(identifier: Identifier, raw: exp.Expr, engine: str) -> exp.Expr:
 
     Phones are not cleaned here: they go through `plan_phone_parsing`.
     """
-    cleaned = base_clean(raw, identifier.case_sensitive)
+    return finish_value(identifier, base_clean(raw, identifier.case_sensitive), engine)
+
+
+def finish_value(identifier: Identifier, cleaned: exp.Expr, engine: str) -> exp.Expr:
+    """The standardized form from the base-cleaned value (see `base_clean`)."""
     if identifier.type == "email":
         value = _email(identifier, cleaned)
     elif identifier.type == "name":
@@ -190,27 +194,37 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
     """Steps from `lookup_raw` to `lookup` (and `usable_values`, what matching uses)."""
     steps = [Step("distinct_raw", sql("SELECT DISTINCT identifier, raw_value FROM lookup_raw"))]
     parts: list[exp.Expr] = []
-    raw = ident("raw_value")
     for identifier in config.identifiers:
-        cleaned = base_clean(raw, identifier.case_sensitive)
         if identifier.type == "phone":
             steps += plan_phone_parsing(identifier)
             source = exp.to_table(f"phone_{identifier.name}", quoted=True)
             value: exp.Expr = ident("value")
         else:
             source = exp.to_table("distinct_raw")
-            value = clean_value(identifier, raw, engine)
-        select = (
+            value = finish_value(identifier, ident("cleaned"), engine)
+        # Each layer is a column of the layer below, so the engine computes the base cleaning
+        # and the value once per row instead of once per mention in the expressions above it.
+        cleaned = (
             exp.select(
-                "identifier",
-                "raw_value",
-                exp.alias_(value, "value"),
-                exp.alias_(block_condition(identifier, cleaned, value), "is_blocked"),
+                "*",
+                exp.alias_(base_clean(ident("raw_value"), identifier.case_sensitive), "cleaned"),
             )
             .from_(source)
             .where(sql("identifier = $name", name=lit(identifier.name)))
         )
-        parts.append(select)
+        valued = exp.select("identifier", "raw_value", "cleaned", exp.alias_(value, "value")).from_(
+            cleaned.subquery("c")
+        )
+        parts.append(
+            exp.select(
+                "identifier",
+                "raw_value",
+                "value",
+                exp.alias_(
+                    block_condition(identifier, ident("cleaned"), ident("value")), "is_blocked"
+                ),
+            ).from_(valued.subquery("v"))
+        )
     steps.append(
         Step("standardized", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     )
