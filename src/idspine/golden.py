@@ -12,19 +12,41 @@ from sqlglot import exp
 
 from idspine.config import Config, GoldenField
 from idspine.engines.base import Step
-from idspine.sqlbuild import lit, sql
+from idspine.sqlbuild import lit, sql, subquery
 
 DISPLAY_AS_WRITTEN = {"name", "text"}
 
-ORDERINGS: dict[str, str] = {
-    "last_non_null": "order_ts DESC NULLS LAST, record_id DESC",
-    "first_non_null": "order_ts ASC NULLS LAST, record_id ASC",
-    "most_frequent": "frequency DESC, value_last_seen DESC NULLS LAST, value, record_id DESC",
-    "source_priority": "source_rank, order_ts DESC NULLS LAST, record_id DESC",
-    "longest": "length(value) DESC, order_ts DESC NULLS LAST, value, record_id DESC",
-    "min": "value ASC, record_id",
-    "max": "value DESC, record_id",
+# Newest first; an absent order field counts as the oldest. Where the order field is absent
+# on both sides it is a tie, so the placeholder timestamp only fills the struct.
+NEWEST = "order_ts IS NOT NULL, coalesce(order_ts, CAST('1970-01-01' AS TIMESTAMP))"
+# Strategies whose winner is one aggregate: arg_max or arg_min of the display over a struct
+# key ending on the record id and the value, so that every tie is broken the same way.
+AGGREGATE_KEYS: dict[str, tuple[str, str]] = {
+    "last_non_null": ("max", f"{NEWEST}, record_id, value"),
+    "first_non_null": (
+        "min",
+        "order_ts IS NULL, coalesce(order_ts, CAST('1970-01-01' AS TIMESTAMP)), record_id, value",
+    ),
+    "source_priority": ("max", f"-source_rank, {NEWEST}, record_id, value"),
+    "min": ("min", "value, record_id"),
+    "max": ("max", "value, -record_id"),
 }
+# Strategies ranked with a window: the ordering of the candidates, best first.
+WINDOW_ORDERINGS: dict[str, str] = {
+    "most_frequent": "frequency DESC, value_last_seen DESC NULLS LAST, value",
+    "longest": "length(value) DESC, order_ts DESC NULLS LAST, value, record_id DESC",
+}
+
+
+def _struct(fields: str) -> exp.Expr:
+    """A struct of the comma-separated expressions, compared field by field."""
+    values = sql(f"SELECT {fields}").expressions
+    return exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier(f"k{i}"), expression=value)
+            for i, value in enumerate(values)
+        ]
+    )
 
 
 def _source_rank(golden_field: GoldenField) -> exp.Expr:
@@ -67,44 +89,42 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
             else identifier_values,
         )
     ]
-    winners = []
-    for golden_field in config.golden:
-        ordering = ORDERINGS[golden_field.strategy]
-        # Only most_frequent needs per-value counts; the other strategies rank rows directly.
-        extra = (
-            "count(*) OVER (PARTITION BY cluster, value) AS frequency, "
-            "max(order_ts) OVER (PARTITION BY cluster, value) AS value_last_seen"
-            if golden_field.strategy == "most_frequent"
-            else "0 AS frequency, NULL AS value_last_seen"
-        )
-        winners.append(
-            sql(
-                "SELECT cluster, name, display FROM (SELECT *, row_number() OVER ("
-                "PARTITION BY cluster ORDER BY " + ordering + ") AS position FROM ("
-                "SELECT *, $rank AS source_rank, " + extra + " "
-                "FROM golden_candidates WHERE name = $name)) WHERE position = 1",
-                rank=_source_rank(golden_field),
-                name=lit(golden_field.name),
+    aggregated = [f for f in config.golden if f.strategy in AGGREGATE_KEYS]
+    ranked = [f for f in config.golden if f.strategy not in AGGREGATE_KEYS]
+    pivots: dict[str, str] = {}  # field -> the pivot table holding it
+    if aggregated:
+        # One pass over the candidates picks every field whose winner is an aggregate.
+        picks = [exp.alias_(_pick(f), f.name, quoted=True) for f in aggregated]
+        steps.append(
+            Step(
+                "golden_pivot",
+                exp.select("cluster", *picks).from_("golden_candidates").group_by("cluster"),
             )
         )
-    steps.append(
-        Step(
-            "golden_winners",
-            exp.union(*winners, distinct=False) if len(winners) > 1 else winners[0],
+        pivots.update((f.name, "golden_pivot") for f in aggregated)
+    if ranked:
+        winners = [_ranked_winners(f) for f in ranked]
+        steps.append(
+            Step(
+                "golden_winners",
+                exp.union(*winners, distinct=False) if len(winners) > 1 else winners[0],
+            )
         )
-    )
-    pivot = [
-        exp.alias_(
-            sql("max(CASE WHEN name = $n THEN display END)", n=lit(f.name)), f.name, quoted=True
+        pivot = [
+            exp.alias_(
+                sql("max(CASE WHEN name = $n THEN display END)", n=lit(f.name)),
+                f.name,
+                quoted=True,
+            )
+            for f in ranked
+        ]
+        steps.append(
+            Step(
+                "golden_ranked_pivot",
+                exp.select("cluster", *pivot).from_("golden_winners").group_by("cluster"),
+            )
         )
-        for f in config.golden
-    ]
-    steps.append(
-        Step(
-            "golden_pivot",
-            exp.select("cluster", *pivot).from_("golden_winners").group_by("cluster"),
-        )
-    )
+        pivots.update((f.name, "golden_ranked_pivot") for f in ranked)
     steps.append(
         Step(
             "profile_summary",
@@ -112,31 +132,68 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
                 "SELECT m.cluster, count(*) AS record_count, "
                 "array_to_string(list_sort(list_distinct(list(m.source))), ',') AS sources, "
                 "min(m.order_ts) AS first_seen, max(m.order_ts) AS last_seen, "
-                "arg_max(m.source, m.rep_order) AS representative_source, "
-                "arg_max(m.record_key, m.rep_order) AS representative_key "
-                "FROM (SELECT *, row_number() OVER (PARTITION BY cluster "
-                "ORDER BY order_ts NULLS FIRST,"
-                " record_id) AS rep_order FROM membership WHERE cluster IS NOT NULL) AS m "
-                "GROUP BY m.cluster"
+                "arg_max(m.source, $newest) AS representative_source, "
+                "arg_max(m.record_key, $newest) AS representative_key "
+                "FROM membership AS m WHERE m.cluster IS NOT NULL GROUP BY m.cluster",
+                newest=_struct(f"{NEWEST}, record_id"),
             ),
         )
     )
-    steps.append(
-        Step(
-            "golden",
-            exp.select(
-                exp.alias_(exp.column("profile_id", "a"), id_column, quoted=True),
-                *[exp.column(f.name, "g", quoted=True) for f in config.golden],
-                "s.representative_source",
-                "s.representative_key",
-                "s.record_count",
-                "s.sources",
-                "s.first_seen",
-                "s.last_seen",
-            )
-            .from_("profile_summary AS s")
-            .join("profile_assignment AS a", on="a.cluster = s.cluster")
-            .join("golden_pivot AS g", on="g.cluster = s.cluster", join_type="left"),
+    golden = (
+        exp.select(
+            exp.alias_(exp.column("profile_id", "a"), id_column, quoted=True),
+            *[exp.column(f.name, pivots[f.name], quoted=True) for f in config.golden],
+            "s.representative_source",
+            "s.representative_key",
+            "s.record_count",
+            "s.sources",
+            "s.first_seen",
+            "s.last_seen",
+        )
+        .from_("profile_summary AS s")
+        .join("profile_assignment AS a", on="a.cluster = s.cluster")
+    )
+    for table in sorted(set(pivots.values())):
+        golden = golden.join(table, on=f"{table}.cluster = s.cluster", join_type="left")
+    steps.append(Step("golden", golden))
+    return steps
+
+
+def _pick(golden_field: GoldenField) -> exp.Expr:
+    """The aggregate that picks the field's winning display among a profile's candidates."""
+    direction, key = AGGREGATE_KEYS[golden_field.strategy]
+    rank = _source_rank(golden_field)
+    ordering = _struct(key).transform(
+        lambda node: (
+            rank.copy() if isinstance(node, exp.Column) and node.name == "source_rank" else node
         )
     )
-    return steps
+    pick = exp.ArgMax if direction == "max" else exp.ArgMin
+    return exp.Filter(
+        this=pick(this=exp.column("display"), expression=ordering),
+        expression=exp.Where(this=sql("name = $n", n=lit(golden_field.name))),
+    )
+
+
+def _ranked_winners(golden_field: GoldenField) -> exp.Expr:
+    """(cluster, name, display) of the winning value of one golden field per profile."""
+    name = lit(golden_field.name)
+    if golden_field.strategy == "most_frequent":
+        # One row per distinct value first: its record count, when it was last seen, and its
+        # display on the record with the highest id.
+        candidates = sql(
+            "SELECT cluster, name, value, count(*) AS frequency, "
+            "max(order_ts) AS value_last_seen, arg_max(display, $key) AS display "
+            "FROM golden_candidates WHERE name = $name GROUP BY cluster, name, value",
+            key=_struct("record_id, display"),
+            name=name,
+        )
+    else:
+        candidates = sql("SELECT * FROM golden_candidates WHERE name = $name", name=name)
+    ordering = WINDOW_ORDERINGS[golden_field.strategy]
+    return sql(
+        "SELECT cluster, name, display FROM (SELECT *, row_number() OVER ("
+        "PARTITION BY cluster ORDER BY " + ordering + ") AS position FROM $candidates) "
+        "WHERE position = 1",
+        candidates=subquery(candidates, "c"),
+    )
