@@ -58,23 +58,23 @@ def _rule_applicable(rule: Rule) -> exp.Expr:
 def plan_metrics(config: Config) -> list[Step]:
     parts: list[exp.Expr] = [
         sql(
-            "SELECT 'records' AS metric, '' AS dimension, CAST(count(*) AS DOUBLE) AS value "
-            "FROM membership"
+            "SELECT 'records' AS metric, '' AS dimension, CAST(sum(n) AS DOUBLE) AS value "
+            "FROM membership_counts"
         ),
-        sql("SELECT 'records_' || status, '', count(*) FROM membership GROUP BY status"),
+        sql("SELECT 'records_' || status, '', sum(n) FROM membership_counts GROUP BY status"),
         sql("SELECT 'profiles', '', count(*) FROM golden"),
         sql("SELECT 'unique_profiles', '', count(*) FROM golden WHERE record_count = 1"),
         sql(
-            "SELECT 'resolution_rate', '', avg(CASE WHEN cluster IS NOT NULL THEN 1.0 "
-            "ELSE 0.0 END) FROM membership"
+            "SELECT 'resolution_rate', '', sum(n) FILTER (WHERE resolved) / "
+            "CAST(sum(n) AS DOUBLE) FROM membership_counts"
         ),
         sql(
-            "SELECT 'match_rate', '', avg(CASE WHEN status = 'matched' THEN 1.0 ELSE 0.0 END)"
-            " FROM membership"
+            "SELECT 'match_rate', '', sum(n) FILTER (WHERE status = 'matched') / "
+            "CAST(sum(n) AS DOUBLE) FROM membership_counts"
         ),
         sql(
             "SELECT 'consolidation', '', 1.0 - (SELECT count(*) FROM golden) / "
-            "nullif(CAST(count(*) AS DOUBLE), 0) FROM membership WHERE cluster IS NOT NULL"
+            "nullif(CAST(sum(n) AS DOUBLE), 0) FROM membership_counts WHERE resolved"
         ),
         sql("SELECT 'largest_profile', '', coalesce(max(record_count), 0) FROM golden"),
         sql("SELECT 'pairs_total', '', count(*) FROM pair_status"),
@@ -84,11 +84,14 @@ def plan_metrics(config: Config) -> list[Step]:
         sql("SELECT 'ids_' || reason, '', count(*) FROM new_redirects GROUP BY reason"),
         sql("SELECT 'pairs_' || status, '', count(*) FROM pair_status GROUP BY status"),
         # per source
-        sql("SELECT 'source_records', source, count(*) FROM membership GROUP BY source"),
-        sql("SELECT 'source_' || status, source, count(*) FROM membership GROUP BY source, status"),
+        sql("SELECT 'source_records', source, sum(n) FROM membership_counts GROUP BY source"),
         sql(
-            "SELECT 'source_resolution_rate', source, avg(CASE WHEN cluster IS NOT NULL "
-            "THEN 1.0 ELSE 0.0 END) FROM membership GROUP BY source"
+            "SELECT 'source_' || status, source, sum(n) FROM membership_counts "
+            "GROUP BY source, status"
+        ),
+        sql(
+            "SELECT 'source_resolution_rate', source, coalesce(sum(n) FILTER (WHERE resolved), 0)"
+            " / CAST(sum(n) AS DOUBLE) FROM membership_counts GROUP BY source"
         ),
         # per rule
         sql(
@@ -104,17 +107,12 @@ def plan_metrics(config: Config) -> list[Step]:
         ),
         # per identifier
         sql(
-            "SELECT 'identifier_completeness_input', identifier, count(DISTINCT record_id) / "
-            "(SELECT CAST(count(*) AS DOUBLE) FROM records) FROM usable_values "
-            "GROUP BY identifier"
+            "SELECT 'identifier_blocked_values', identifier, blocked FROM lookup_counts "
+            "WHERE blocked > 0"
         ),
         sql(
-            "SELECT 'identifier_blocked_values', identifier, count(*) FROM lookup "
-            "WHERE is_blocked GROUP BY identifier"
-        ),
-        sql(
-            "SELECT 'identifier_invalid_values', identifier, count(*) FROM lookup "
-            "WHERE value IS NULL GROUP BY identifier"
+            "SELECT 'identifier_invalid_values', identifier, invalid FROM lookup_counts "
+            "WHERE invalid > 0"
         ),
         sql(
             "SELECT 'identifier_hub_values', identifier, count(*) FROM hub_values "
@@ -134,6 +132,15 @@ def plan_metrics(config: Config) -> list[Step]:
         column = exp.column(identifier.name, quoted=True)
         parts.append(
             sql(
+                "SELECT 'identifier_completeness_input', $name, count(*) / "
+                "(SELECT CAST(count(*) AS DOUBLE) FROM records) FROM identifier_presence "
+                "WHERE $present HAVING count(*) > 0",
+                name=lit(identifier.name),
+                present=exp.column(_presence_column(identifier.name)),
+            )
+        )
+        parts.append(
+            sql(
                 "SELECT 'identifier_completeness_golden', $name, avg(CASE WHEN $c IS NOT NULL "
                 "THEN 1.0 ELSE 0.0 END) FROM golden",
                 name=lit(identifier.name),
@@ -143,18 +150,34 @@ def plan_metrics(config: Config) -> list[Step]:
         if identifier.limit is not None:
             parts.append(
                 sql(
-                    "SELECT 'identifier_profiles_at_limit', $name, count(*) FROM (SELECT cluster "
-                    "FROM membership AS m JOIN usable_values AS u ON u.record_id = m.record_id "
-                    "WHERE m.cluster IS NOT NULL AND u.identifier = $name GROUP BY cluster "
-                    "HAVING count(DISTINCT u.value) >= $limit)",
+                    # out_matched_ids holds one row per (profile, identifier, value)
+                    "SELECT 'identifier_profiles_at_limit', $name, count(*) FROM (SELECT $id "
+                    "FROM out_matched_ids WHERE identifier = $name GROUP BY $id "
+                    "HAVING count(*) >= $limit)",
                     name=lit(identifier.name),
                     limit=lit(identifier.limit),
+                    id=exp.column(config.output.id_column, quoted=True),
                 )
             )
     parts += [_rule_applicable(rule) for rule in config.rules]
     union = exp.union(*parts, distinct=False)
     return [
         _identifier_presence(config),
+        # Small aggregates that several metrics read, so each large table is scanned once.
+        Step(
+            "membership_counts",
+            sql(
+                "SELECT source, status, cluster IS NOT NULL AS resolved, count(*) AS n "
+                "FROM membership GROUP BY source, status, cluster IS NOT NULL"
+            ),
+        ),
+        Step(
+            "lookup_counts",
+            sql(
+                "SELECT identifier, count(*) FILTER (WHERE is_blocked) AS blocked, "
+                "count(*) FILTER (WHERE value IS NULL) AS invalid FROM lookup GROUP BY identifier"
+            ),
+        ),
         Step(
             "metric_values",
             sql(
