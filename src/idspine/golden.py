@@ -94,11 +94,31 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
     pivots: dict[str, str] = {}  # field -> the pivot table holding it
     if aggregated:
         # One pass over the candidates picks every field whose winner is an aggregate.
-        picks = [exp.alias_(_pick(f), f.name, quoted=True) for f in aggregated]
+        # One pass over the candidates picks every field whose winner is an aggregate. Each
+        # distinct ordering key is built once per row, as a column, not once per field.
+        orderings = {f.name: _ordering(f).sql() for f in aggregated}
+        keys = {text: f"key_{i}" for i, text in enumerate(dict.fromkeys(orderings.values()))}
+        key_columns = [
+            exp.alias_(
+                exp.Case().when(
+                    exp.In(
+                        this=exp.column("name"),
+                        expressions=[lit(n) for n, t in orderings.items() if t == text],
+                    ),
+                    sql(f"SELECT {text}").expressions[0],
+                ),
+                column,
+            )
+            for text, column in keys.items()
+        ]
+        keyed = exp.select("*", *key_columns).from_("golden_candidates")
+        picks = [
+            exp.alias_(_pick(f, keys[orderings[f.name]]), f.name, quoted=True) for f in aggregated
+        ]
         steps.append(
             Step(
                 "golden_pivot",
-                exp.select("cluster", *picks).from_("golden_candidates").group_by("cluster"),
+                exp.select("cluster", *picks).from_(subquery(keyed, "c")).group_by("cluster"),
             )
         )
         pivots.update((f.name, "golden_pivot") for f in aggregated)
@@ -129,12 +149,15 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
         Step(
             "profile_summary",
             sql(
+                "SELECT cluster, record_count, sources, first_seen, last_seen, "
+                "representative.source AS representative_source, "
+                "representative.record_key AS representative_key FROM ("
                 "SELECT m.cluster, count(*) AS record_count, "
                 "array_to_string(list_sort(list_distinct(list(m.source))), ',') AS sources, "
                 "min(m.order_ts) AS first_seen, max(m.order_ts) AS last_seen, "
-                "arg_max(m.source, $newest) AS representative_source, "
-                "arg_max(m.record_key, $newest) AS representative_key "
-                "FROM membership AS m WHERE m.cluster IS NOT NULL GROUP BY m.cluster",
+                "arg_max(struct_pack(source := m.source, record_key := m.record_key), $newest) "
+                "AS representative "
+                "FROM membership AS m WHERE m.cluster IS NOT NULL GROUP BY m.cluster) AS p",
                 newest=_struct(f"{NEWEST}, record_id"),
             ),
         )
@@ -159,18 +182,21 @@ def plan_golden(config: Config, id_column: str) -> list[Step]:
     return steps
 
 
-def _pick(golden_field: GoldenField) -> exp.Expr:
-    """The aggregate that picks the field's winning display among a profile's candidates."""
-    direction, key = AGGREGATE_KEYS[golden_field.strategy]
+def _ordering(golden_field: GoldenField) -> exp.Expr:
+    """The struct whose arg_max (or arg_min) over the candidates is the field's winner."""
     rank = _source_rank(golden_field)
-    ordering = _struct(key).transform(
+    return _struct(AGGREGATE_KEYS[golden_field.strategy][1]).transform(
         lambda node: (
             rank.copy() if isinstance(node, exp.Column) and node.name == "source_rank" else node
         )
     )
-    pick = exp.ArgMax if direction == "max" else exp.ArgMin
+
+
+def _pick(golden_field: GoldenField, key: str) -> exp.Expr:
+    """The aggregate that picks the field's winning display by the ordering in column `key`."""
+    pick = exp.ArgMax if AGGREGATE_KEYS[golden_field.strategy][0] == "max" else exp.ArgMin
     return exp.Filter(
-        this=pick(this=exp.column("display"), expression=ordering),
+        this=pick(this=exp.column("display"), expression=exp.column(key)),
         expression=exp.Where(this=sql("name = $n", n=lit(golden_field.name))),
     )
 
