@@ -308,7 +308,7 @@ def render(results: dict[str, Any], json_name: str) -> str:
         "  pairwise precision/recall/F1, B-cubed, clusters mixing persons, largest cluster).",
         "- `idspine-full`: `configs/full.yml` (customer id, email + fuzzy names, phone + fuzzy",
         "  names; conflict limits; stable ids; golden records; metrics).",
-        "  `idspine-full-capped` (only with `--jobs`): the same with DuckDB's `memory_limit` set",
+        "  `idspine-full-capped` (from 10M records on): the same with DuckDB's `memory_limit` set",
         f"  to {CAPPED_MEMORY_LIMIT} (DuckDB's default is 80% of RAM, which its buffer pool uses).",
         "- `idspine-like-for-like`: `configs/like_for_like.yml`: exact email OR exact phone, one",
         "  email and one phone column per source, default block lists and max_group_size 50.",
