@@ -104,3 +104,35 @@ def test_ties_are_broken_the_same_way_whatever_the_input_order(tmp_path: Path) -
     first = golden_value(tmp_path / "a", "code", "last_non_null", tied)
     second = golden_value(tmp_path / "b", "code", "last_non_null", list(reversed(tied)))
     assert first == second == "v3"  # same time: the larger record key wins
+
+
+@pytest.mark.parametrize("columns", [["email", "alt"], ["alt", "email"]])
+@pytest.mark.parametrize(
+    ("strategy", "expected"), [("last_non_null", "b@mail.com"), ("min", "a@mail.com")]
+)
+def test_two_values_of_one_record_tie_on_the_value(
+    tmp_path: Path, columns: list[str], strategy: str, expected: str
+) -> None:
+    # One record holds two emails: record and time tie, so the value decides, whatever the
+    # order of the columns in the config.
+    write_csv(
+        tmp_path / "crm.csv",
+        [{"id": "1", "email": "a@mail.com", "alt": "b@mail.com", "updated": "2024-01-01"}],
+    )
+    config = {
+        "output": {"database": str(tmp_path / "out.duckdb")},
+        "identifiers": {"email": {"type": "email"}},
+        "sources": {
+            "crm": {
+                "path": "crm.csv",
+                "primary_key": "id",
+                "order_by": "updated",
+                "map": {"email": columns},
+            }
+        },
+        "rules": [{"name": "same_email", "match": {"email": "exact"}}],
+        "golden": {"email": strategy},
+    }
+    with idspine.resolve(idspine.load_config(config, base_dir=tmp_path)) as result:
+        golden = result.arrow("identity_golden").to_pylist()
+    assert [row["email"] for row in golden] == [expected]
