@@ -80,6 +80,14 @@ def test_fast_path_matches_the_library(engine: DuckDBEngine, region: str, raws: 
         ("US", "011 33 6 12 34 56 78", "+33612345678"),
         ("IT", "06 6982 1234", "+390669821234"),  # Italian numbers keep their leading 0
         ("FR", "12", None),
+        # foreign numbers without their country code: impossible for FR, refused in SQL
+        ("FR", "07856 632975", None),
+        ("FR", "311 449 3610", None),
+        # shapes the library reads in ways plain prefixes cannot tell
+        ("FR", "3300483954639", "+33483954639"),  # country code, then two trunk zeros
+        ("US", "11158354077", None),  # "1" as country code and as national prefix
+        ("US", "+67212754", "+672312754"),  # Norfolk Island rewrites its numbers
+        ("GB", "0086129263317897", "+863317897"),  # China strips carrier prefixes
     ],
 )
 def test_known_numbers(engine: DuckDBEngine, region: str, raw: str, expected: str | None) -> None:
