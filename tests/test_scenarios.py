@@ -243,3 +243,28 @@ def test_every_record_appears_once_with_missing_reason(
     assert golden[0]["record_count"] == 2
     assert golden[0]["sources"] == "crm,shop"
     assert golden[0]["representative_source"] == "crm"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_value_in_two_columns_of_one_record_counts_once(
+    tmp_path: Path, run_project: Runner, engine: str
+) -> None:
+    crm = [
+        {"id": "1", "email": "ann@mail.com", "alt": "Ann@Mail.com", "updated": "2024-01-01"},
+        {"id": "2", "email": "ann@mail.com", "alt": "", "updated": "2024-02-01"},
+    ]
+    config = project(
+        tmp_path,
+        {"crm": crm},
+        identifiers={"email": {"type": "email"}},
+        maps={"crm": {"email": ["email", "alt"]}},
+        engine=engine,
+        rules=[{"name": "same_email", "match": {"email": "exact"}}],
+    )
+    result = run_project(config)
+    assert len(rows(result, "identity_lookup")) == 3  # every raw value is kept
+    assert [
+        (r["left_key"], r["right_key"], r["status"]) for r in rows(result, "identity_match_pairs")
+    ] == [("1", "2", "merged")]
+    matched = rows(result, "identity_matched_ids")
+    assert [(r["value"], r["record_count"]) for r in matched] == [("ann@mail.com", 2)]

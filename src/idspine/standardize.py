@@ -240,16 +240,36 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
             ),
         )
     )
-    steps.append(
-        Step(
-            "usable_values",
-            sql(
-                "SELECT DISTINCT record_id, identifier, value FROM lookup "
-                "WHERE value IS NOT NULL AND NOT is_blocked"
-            ),
-        )
-    )
+    steps.append(Step("usable_values", _usable_values(config)))
     return steps
+
+
+def _usable_values(config: Config) -> exp.Expr:
+    """Distinct (record, identifier, value) that matching may use.
+
+    Only an identifier mapped from several columns of a source can give one record the same
+    value twice, so only those rows pay for the DISTINCT.
+    """
+    usable = (
+        "SELECT record_id, identifier, value FROM lookup WHERE value IS NOT NULL AND NOT is_blocked"
+    )
+    multiple = [
+        sql("source = $s AND identifier = $i", s=lit(source.name), i=lit(identifier))
+        for source in config.sources
+        for identifier, columns in source.mappings
+        if len(columns) > 1
+    ]
+    if not multiple:
+        return sql(usable)
+    several = exp.or_(*multiple)
+    return exp.union(
+        sql(usable + " AND NOT ($several)", several=several),
+        sql(
+            usable.replace("SELECT", "SELECT DISTINCT", 1) + " AND ($several)",
+            several=several.copy(),
+        ),
+        distinct=False,
+    )
 
 
 def _nickname_steps(config: Config, engine: str) -> list[Step]:
