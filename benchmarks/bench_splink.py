@@ -12,6 +12,8 @@ Everything from reading the files to writing the clusters counts in the job's ti
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,39 @@ def _write_clusters(con: duckdb.DuckDBPyConnection, clusters: Any, path: Path) -
     )
 
 
+class _StageTimer:
+    """Seconds per named stage of a job, and its wall time since the timer was made."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        mark = time.perf_counter()
+        yield
+        self.stages[name] = time.perf_counter() - mark
+
+    def finish(self, con: duckdb.DuckDBPyConnection, pairs_table: str) -> dict[str, Any]:
+        wall = time.perf_counter() - self.start
+        n_pairs = con.execute(f"SELECT count(*) FROM {pairs_table}").fetchone()
+        con.close()
+        return {
+            "wall_seconds": wall,
+            "stages": self.stages,
+            "pairs": n_pairs[0] if n_pairs else None,
+        }
+
+
+def _prepared(data_dir: Path) -> tuple[duckdb.DuckDBPyConnection, _StageTimer]:
+    """An in-memory connection (like idspine's work tables) holding the prepared records."""
+    con = duckdb.connect()
+    timer = _StageTimer()
+    with timer("prepare"):
+        _prepare(con, data_dir)
+    return con, timer
+
+
 def _linker(con: duckdb.DuckDBPyConnection, settings: Any) -> Any:
     from splink import DuckDBAPI, Linker
 
@@ -133,11 +168,7 @@ def run_deterministic(data_dir: Path, work_dir: Path) -> dict[str, Any]:
     """``l.email = r.email`` OR ``l.phone = r.phone``, then connected components."""
     from splink import SettingsCreator, block_on
 
-    stages: dict[str, float] = {}
-    con = duckdb.connect()  # in memory, like idspine's work tables
-    start = time.perf_counter()
-    _prepare(con, data_dir)
-    stages["prepare"] = time.perf_counter() - start
+    con, timer = _prepared(data_dir)
     settings = SettingsCreator(
         link_type="dedupe_only",
         blocking_rules_to_generate_predictions=[block_on("email"), block_on("phone")],
@@ -145,19 +176,13 @@ def run_deterministic(data_dir: Path, work_dir: Path) -> dict[str, Any]:
         retain_matching_columns=False,
     )
     linker = _linker(con, settings)
-    mark = time.perf_counter()
-    pairs = linker.inference.deterministic_link()
-    stages["deterministic_link"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs)
-    stages["cluster"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    _write_clusters(con, clusters, work_dir / CLUSTERS_FILE)
-    stages["write"] = time.perf_counter() - mark
-    wall = time.perf_counter() - start
-    n_pairs = con.execute(f"SELECT count(*) FROM {pairs.physical_name}").fetchone()
-    con.close()
-    return {"wall_seconds": wall, "stages": stages, "pairs": n_pairs[0] if n_pairs else None}
+    with timer("deterministic_link"):
+        pairs = linker.inference.deterministic_link()
+    with timer("cluster"):
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pairs)
+    with timer("write"):
+        _write_clusters(con, clusters, work_dir / CLUSTERS_FILE)
+    return timer.finish(con, pairs.physical_name)
 
 
 def _probabilistic_settings() -> Any:
@@ -186,32 +211,21 @@ def run_probabilistic(data_dir: Path, work_dir: Path) -> dict[str, Any]:
     """A trained Fellegi-Sunter model: u by random sampling, m by EM, predict, cluster."""
     from splink import block_on
 
-    stages: dict[str, float] = {}
-    con = duckdb.connect()  # in memory, like idspine's work tables
-    start = time.perf_counter()
-    _prepare(con, data_dir)
-    stages["prepare"] = time.perf_counter() - start
+    con, timer = _prepared(data_dir)
     linker = _linker(con, _probabilistic_settings())
-    mark = time.perf_counter()
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("email"), block_on("phone")], recall=0.8
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=RANDOM_SAMPLING_PAIRS, seed=SEED)
-    for column in EM_BLOCKING_COLUMNS:
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on(column))
-    stages["train"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    predictions = linker.inference.predict(threshold_match_probability=MATCH_PROBABILITY)
-    stages["predict"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=MATCH_PROBABILITY
-    )
-    stages["cluster"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    _write_clusters(con, clusters, work_dir / CLUSTERS_FILE)
-    stages["write"] = time.perf_counter() - mark
-    wall = time.perf_counter() - start
-    n_pairs = con.execute(f"SELECT count(*) FROM {predictions.physical_name}").fetchone()
-    con.close()
-    return {"wall_seconds": wall, "stages": stages, "pairs": n_pairs[0] if n_pairs else None}
+    with timer("train"):
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("email"), block_on("phone")], recall=0.8
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=RANDOM_SAMPLING_PAIRS, seed=SEED)
+        for column in EM_BLOCKING_COLUMNS:
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(column))
+    with timer("predict"):
+        predictions = linker.inference.predict(threshold_match_probability=MATCH_PROBABILITY)
+    with timer("cluster"):
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+            predictions, threshold_match_probability=MATCH_PROBABILITY
+        )
+    with timer("write"):
+        _write_clusters(con, clusters, work_dir / CLUSTERS_FILE)
+    return timer.finish(con, predictions.physical_name)

@@ -216,21 +216,22 @@ def test_comparators_score_the_same_as_duckdb_and_the_reference(engine: SparkEng
 # -- connected components -------------------------------------------------------------------
 
 
+def find_root(parent: dict[int, int], node: int) -> int:
+    """The root of a node in a union-find forest (path halving); adds unseen nodes."""
+    parent.setdefault(node, node)
+    while parent[node] != node:
+        parent[node] = parent[parent[node]]
+        node = parent[node]
+    return node
+
+
 def union_find_components(edges: list[tuple[int, int]]) -> dict[int, int]:
     parent: dict[int, int] = {}
-
-    def find(node: int) -> int:
-        parent.setdefault(node, node)
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
     for a, b in edges:
-        ra, rb = find(a), find(b)
+        ra, rb = find_root(parent, a), find_root(parent, b)
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
-    return {node: find(node) for node in parent}
+    return {node: find_root(parent, node) for node in parent}
 
 
 def edge_table(edges: list[tuple[int, int]], ranks: list[int] | None = None) -> pa.Table:
@@ -308,17 +309,9 @@ def test_components_with_parquet_checkpoints(spark: SparkSession, tmp_path: Path
 
 def kruskal(edges: list[tuple[int, int]], ranks: list[int]) -> list[int]:
     parent: dict[int, int] = {}
-
-    def find(node: int) -> int:
-        parent.setdefault(node, node)
-        while parent[node] != node:
-            parent[node] = parent[parent[node]]
-            node = parent[node]
-        return node
-
     kept = []
     for rank, (a, b) in sorted(zip(ranks, edges, strict=True)):
-        ra, rb = find(a), find(b)
+        ra, rb = find_root(parent, a), find_root(parent, b)
         if ra != rb:
             parent[ra] = rb
             kept.append(rank)

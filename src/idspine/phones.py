@@ -23,7 +23,9 @@ from idspine.config import Identifier
 from idspine.engines.base import Step
 from idspine.sqlbuild import lit, sql, values_table
 
-LENGTH_COLUMNS = ["code", "lengths", "full_lengths", "trunk", "parsing"]
+# The columns of the country-code relation in SQL (the prefixes for parsing become one
+# constant pattern instead, see `_prefixed_pattern`).
+LENGTH_COLUMNS = ["code", "lengths", "full_lengths", "trunk"]
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +84,8 @@ def plan_phone_parsing(identifier: Identifier) -> list[Step]:
     international, national = region_prefixes(region)
     name = identifier.name
     digits, parsed = f"phone_digits_{name}", f"phone_parsed_{name}"
-    lengths = values_table(LENGTH_COLUMNS, list(country_code_lengths()), "cc")
+    rows = [row[: len(LENGTH_COLUMNS)] for row in country_code_lengths()]
+    lengths = values_table(LENGTH_COLUMNS, rows, "cc")
     return [
         Step(
             digits,

@@ -8,6 +8,7 @@ text. Trees are rendered to each engine's dialect in `dialect.py`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import sqlglot
@@ -61,7 +62,7 @@ def subquery(tree: exp.Expr, alias: str) -> exp.Subquery:
 
 
 def values_table(
-    columns: list[str], rows: list[tuple[str | int | float | None, ...]], alias: str
+    columns: list[str], rows: Sequence[tuple[str | int | float | None, ...]], alias: str
 ) -> exp.Expr:
     """An inline VALUES relation made of literals (block lists, nickname tables...)."""
     if not rows:

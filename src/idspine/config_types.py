@@ -1,0 +1,109 @@
+"""The resolved, frozen configuration: what every pipeline stage reads (built by `config.py`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Identifier:
+    name: str
+    type: str
+    limit: int | None
+    max_group_size: int
+    block: tuple[str, ...]
+    block_patterns: tuple[str, ...]
+    default_block_list: bool
+    case_sensitive: bool
+    strip_plus_tag: bool
+    gmail_dots: bool
+    default_region: str | None
+    nicknames: tuple[tuple[str, str], ...] | bool
+    only_numeric: bool
+    expression: str | None
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: Literal["path", "table", "query"]
+    location: str
+    file_format: Literal["csv", "parquet"] | None
+    csv_delimiter: str
+    csv_header: bool
+    primary_key: str
+    order_column: str
+    order_format: str | None
+    mappings: tuple[tuple[str, tuple[str, ...]], ...]  # identifier -> column names or SQL
+    fields: tuple[tuple[str, str], ...]  # golden field -> column name or SQL
+
+
+@dataclass(frozen=True)
+class Criterion:
+    label: str
+    identifiers: tuple[str, ...]
+    exact: bool
+    function: str | None
+    threshold: float | None
+    allow_missing: bool
+    is_name: bool  # identifiers of type name: initials match, groups try swapped order
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    priority: int  # 1 = strongest
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def anchors(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if c.exact)
+
+    @property
+    def fuzzy(self) -> tuple[Criterion, ...]:
+        return tuple(c for c in self.criteria if not c.exact)
+
+    @property
+    def identifiers(self) -> tuple[str, ...]:
+        return tuple(sorted({i for c in self.criteria for i in c.identifiers}))
+
+
+@dataclass(frozen=True)
+class GoldenField:
+    name: str
+    is_identifier: bool
+    strategy: str
+    source_order: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Output:
+    database: str
+    schema: str
+    id_column: str
+    location: str | None
+
+
+@dataclass(frozen=True)
+class Config:
+    project: str
+    engine: Literal["duckdb", "spark"]
+    engine_options: dict[str, Any]
+    output: Output
+    identifiers: tuple[Identifier, ...]
+    sources: tuple[Source, ...]
+    rules: tuple[Rule, ...]
+    conflict_policy: Literal["keep_separate", "quarantine"]
+    golden: tuple[GoldenField, ...]
+    sample_profiles: int
+    config_hash: str
+    base_dir: Path = field(default_factory=Path.cwd)
+
+    def identifier(self, name: str) -> Identifier:
+        return next(i for i in self.identifiers if i.name == name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(sorted({f for s in self.sources for f, _ in s.fields}))
