@@ -65,8 +65,12 @@ def test_family_email_with_two_customer_ids_stays_two_profiles(
     assert pairs[0]["status"] == "refused"
     assert pairs[0]["conflict_identifier"] == "customer_id"
     assert pairs[0]["rule"] == "same_email"
-    statuses = {r["record_key"]: r["status"] for r in result.arrow("identity_match").to_pylist()}
-    assert statuses == {"1": "conflict", "2": "conflict"}
+    # Status says where each record is; the flag says a merge touching it was refused.
+    match = {r["record_key"]: r for r in result.arrow("identity_match").to_pylist()}
+    assert {k: (r["status"], r["refused_merge"]) for k, r in match.items()} == {
+        "1": ("unique", True),
+        "2": ("unique", True),
+    }
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -20,37 +20,55 @@ from idspine.sqlbuild import lit, sql, subquery, values_table
 SCORE_DECIMALS = 6  # scores are rounded so every engine orders pairs the same way
 
 
+def anchor_identifiers(config: Config) -> list[str]:
+    """Identifiers some rule links on. Only their values can be hubs: a value that is only
+    compared (a common first name) links nothing, so it cannot be a hub."""
+    return sorted({i for rule in config.rules for a in rule.anchors for i in a.identifiers})
+
+
 def plan_hub_values(config: Config) -> list[Step]:
+    """`hub_values(identifier, value, records)` — published as `identity_hub_values` —
+    and `anchor_values`, the values candidates may pair on."""
     limits = values_table(
         ["identifier", "max_group_size"],
-        [(i.name, i.max_group_size) for i in config.identifiers],
+        [(name, config.identifier(name).max_group_size) for name in anchor_identifiers(config)],
         "g",
     )
     return [
         Step(
             "value_groups",
             sql(
-                "SELECT identifier, value, count(*) AS group_size FROM usable_values "
-                "GROUP BY identifier, value"
+                "SELECT u.identifier, u.value, count(*) AS records FROM usable_values AS u "
+                "JOIN $limits ON u.identifier = g.identifier GROUP BY u.identifier, u.value",
+                limits=limits,
             ),
         ),
         Step(
             "hub_values",
             sql(
-                "SELECT v.identifier, v.value, v.group_size FROM value_groups AS v "
-                "JOIN $limits ON v.identifier = g.identifier WHERE v.group_size > g.max_group_size",
-                limits=limits,
+                "SELECT v.identifier, v.value, v.records FROM value_groups AS v "
+                "JOIN $limits ON v.identifier = g.identifier WHERE v.records > g.max_group_size",
+                limits=limits.copy(),
             ),
         ),
-        Step(
-            "anchor_values",
-            sql(
-                "SELECT u.record_id, u.identifier, u.value FROM usable_values AS u "
-                "LEFT JOIN hub_values AS h ON u.identifier = h.identifier AND u.value = h.value "
-                "WHERE h.value IS NULL"
-            ),
-        ),
+        plan_anchor_values(config),
     ]
+
+
+def plan_anchor_values(config: Config) -> Step:
+    """Usable values of anchor identifiers that are not hubs (reads `hub_values`)."""
+    return Step(
+        "anchor_values",
+        sql(
+            "SELECT u.record_id, u.identifier, u.value FROM usable_values AS u "
+            "LEFT JOIN hub_values AS h ON u.identifier = h.identifier AND u.value = h.value "
+            "WHERE h.value IS NULL AND $anchor",
+            anchor=exp.In(
+                this=exp.column("identifier", "u"),
+                expressions=[lit(i) for i in anchor_identifiers(config)],
+            ),
+        ),
+    )
 
 
 def _in_group(column: str, criterion: Criterion) -> exp.Expr:
@@ -104,12 +122,16 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
         )
 
     def weakest(cells: list[exp.Expr]) -> exp.Expr:
-        # A group is as similar as its least similar comparable position (NULLs skipped).
+        # A group is as similar as its least similar position, and only comparable when
+        # both records hold every position: `least` skips NULLs, so a missing position must
+        # make the whole orientation NULL (missing), never let the others decide alone.
         if len(cells) == 1:
             return cells[0]
-        names = [f"c{i}" for i in range(len(cells))]
-        template = "least(" + ", ".join(f"${n}" for n in names) + ")"
-        return sql(template, **dict(zip(names, cells, strict=True)))
+        any_missing = exp.or_(*[exp.Is(this=c.copy(), expression=exp.null()) for c in cells])
+        return exp.Case(
+            ifs=[exp.If(this=any_missing, true=exp.null())],
+            default=exp.func("least", *[c.copy() for c in cells]),
+        )
 
     straight = weakest([cell(m, m) for m in members])
     reversed_ = weakest([cell(m, members[-1 - i]) for i, m in enumerate(members)])
@@ -132,8 +154,58 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
     )
 
 
+# What a fuzzy criterion decided for a candidate pair (published per pair by `explain`).
+CRITERION_STATES = ("passed", "failed", "missing", "missing_allowed", "contested")
+
+
+def _contested_records(rule: Rule, scores: str, threshold: float) -> exp.Expr:
+    """Records whose anchor is contested for one criterion that allows missing values.
+
+    A missing value passes, unless a record that has one disagrees on it with another record
+    sharing the anchor: the anchor is then contested (a household email, say) and a record
+    missing the value could belong to either person. Every record holding an anchor value of
+    a disagreeing record is contested too, so two records missing the value do not merge
+    with each other either.
+    """
+    anchor_identifiers = [lit(m) for a in rule.anchors for m in a.identifiers]
+    return sql(
+        "SELECT DISTINCT b.record_id FROM (SELECT left_id AS record_id FROM $f "
+        "WHERE score < $t UNION SELECT right_id FROM $f WHERE score < $t) AS d "
+        "JOIN anchor_values AS a ON a.record_id = d.record_id AND $in_a "
+        "JOIN anchor_values AS b ON b.identifier = a.identifier AND b.value = a.value",
+        f=exp.to_table(scores, quoted=True),
+        t=lit(threshold),
+        in_a=exp.In(this=exp.column("identifier", "a"), expressions=anchor_identifiers),
+    )
+
+
+def _criterion_state(criterion: Criterion, value: exp.Expr, contested: exp.Expr) -> exp.Expr:
+    """passed / failed (scored below the threshold) / missing (fails) / missing_allowed
+    (passes) / contested (missing, allowed, but the anchor is contested: fails)."""
+    return sql(
+        "CASE WHEN $v >= $t THEN 'passed' WHEN $v2 IS NOT NULL THEN 'failed' "
+        "WHEN NOT $allow THEN 'missing' WHEN $contested THEN 'contested' "
+        "ELSE 'missing_allowed' END",
+        v=value,
+        v2=value.copy(),
+        t=lit(criterion.threshold),
+        allow=lit(criterion.allow_missing),
+        contested=contested,
+    )
+
+
+def evaluated_table(rule: Rule) -> str:
+    """The view of every candidate pair of a rule with each criterion's score and state."""
+    return f"rule_{rule.priority}_evaluated"
+
+
 def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
-    """Steps that produce `rule_pairs_<priority>(left_id, right_id, priority, score)`."""
+    """Steps that produce `rule_pairs_<priority>(left_id, right_id, priority, score)`.
+
+    On the way, the view `rule_<priority>_evaluated` holds every candidate pair (records
+    sharing all anchors) with `score_<i>` and `state_<i>` per fuzzy criterion and `passed`:
+    the run's decision, which `explain` reads by running these same steps.
+    """
     prefix = f"rule_{rule.priority}"
     steps = [Step(f"{prefix}_anchor_{i}", _anchor_pairs(c)) for i, c in enumerate(rule.anchors)]
     candidates = exp.select("a0.left_id", "a0.right_id").from_(
@@ -145,64 +217,38 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
             using=["left_id", "right_id"],
         )
     steps.append(Step(f"{prefix}_candidates", candidates))
-    scored = exp.select("c.left_id", "c.right_id").from_(
+    evaluated = exp.select("c.left_id", "c.right_id").from_(
         exp.to_table(f"{prefix}_candidates", quoted=True).as_("c")
     )
-    passes: list[exp.Expr] = []
+    states: list[exp.Expr] = []
     scores: list[exp.Expr] = []
     for i, criterion in enumerate(rule.fuzzy):
+        assert criterion.threshold is not None
         table = f"{prefix}_fuzzy_{i}"
         steps.append(Step(table, _criterion_score(f"{prefix}_candidates", criterion, engine)))
-        scored = scored.join(
+        evaluated = evaluated.join(
             exp.to_table(table, quoted=True).as_(f"f{i}"),
             on=sql(f"c.left_id = f{i}.left_id AND c.right_id = f{i}.right_id"),
             join_type="left",
         )
         value = exp.column("score", f"f{i}")
+        contested: exp.Expr = exp.false()
         if criterion.allow_missing:
-            # A missing value passes, unless the record that has one disagrees on it with
-            # another record sharing the anchor: the anchor is then contested (a household
-            # email, say) and a nameless record could belong to either person.
-            # Every record holding an anchor value of a disagreeing record is contested too,
-            # so two nameless records of a shared email do not merge with each other either.
-            contested = f"{prefix}_contested_{i}"
-            anchor_identifiers = [lit(m) for a in rule.anchors for m in a.identifiers]
+            table_contested = f"{prefix}_contested_{i}"
             steps.append(
-                Step(
-                    contested,
-                    sql(
-                        "SELECT DISTINCT b.record_id FROM (SELECT left_id AS record_id FROM $f "
-                        "WHERE score < $t UNION SELECT right_id FROM $f WHERE score < $t) AS d "
-                        "JOIN anchor_values AS a ON a.record_id = d.record_id AND $in_a "
-                        "JOIN anchor_values AS b ON b.identifier = a.identifier "
-                        "AND b.value = a.value",
-                        f=exp.to_table(table, quoted=True),
-                        t=lit(criterion.threshold),
-                        in_a=exp.In(
-                            this=exp.column("identifier", "a"), expressions=anchor_identifiers
-                        ),
-                    ),
+                Step(table_contested, _contested_records(rule, table, criterion.threshold))
+            )
+            for side, column in (("l", "left_id"), ("r", "right_id")):
+                evaluated = evaluated.join(
+                    exp.to_table(table_contested, quoted=True).as_(f"x{side}{i}"),
+                    on=sql(f"x{side}{i}.record_id = c.{column}"),
+                    join_type="left",
                 )
-            )
-            scored = scored.join(
-                exp.to_table(contested, quoted=True).as_(f"xl{i}"),
-                on=sql(f"xl{i}.record_id = c.left_id"),
-                join_type="left",
-            ).join(
-                exp.to_table(contested, quoted=True).as_(f"xr{i}"),
-                on=sql(f"xr{i}.record_id = c.right_id"),
-                join_type="left",
-            )
-            missing_passes = sql(f"xl{i}.record_id IS NULL AND xr{i}.record_id IS NULL")
-        else:
-            missing_passes = exp.false()
-        passes.append(
-            sql(
-                "coalesce($v >= $t, $allow)",
-                v=value,
-                t=lit(criterion.threshold),
-                allow=missing_passes,
-            )
+            contested = sql(f"xl{i}.record_id IS NOT NULL OR xr{i}.record_id IS NOT NULL")
+        state = _criterion_state(criterion, value, contested)
+        states.append(state)
+        evaluated = evaluated.select(
+            exp.alias_(value.copy(), f"score_{i}"), exp.alias_(state.copy(), f"state_{i}")
         )
         scores.append(sql("coalesce($v, $t)", v=value.copy(), t=lit(criterion.threshold)))
     if scores:
@@ -217,10 +263,32 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
         )
     else:
         score = sql("CAST(1.0 AS DOUBLE)")
-    scored = scored.select(exp.alias_(lit(rule.priority), "priority"), exp.alias_(score, "score"))
-    if passes:
-        scored = scored.where(exp.and_(*passes))
-    steps.append(Step(f"rule_pairs_{rule.priority}", scored))
+    passed = (
+        exp.and_(
+            *[
+                exp.In(this=s.copy(), expressions=[lit("passed"), lit("missing_allowed")])
+                for s in states
+            ]
+        )
+        if states
+        else exp.true()
+    )
+    evaluated = evaluated.select(
+        exp.alias_(lit(rule.priority), "priority"),
+        exp.alias_(score, "score"),
+        exp.alias_(passed, "passed"),
+    )
+    # A view: the run pays for it once, inside `rule_pairs_<priority>`.
+    steps.append(Step(evaluated_table(rule), evaluated, materialize=False))
+    steps.append(
+        Step(
+            f"rule_pairs_{rule.priority}",
+            sql(
+                "SELECT left_id, right_id, priority, score FROM $t WHERE passed",
+                t=exp.to_table(evaluated_table(rule), quoted=True),
+            ),
+        )
+    )
     return steps
 
 

@@ -1,15 +1,36 @@
 """Stage 4b — membership: where each record ends up, with its status.
 
-Every record gets exactly one row: `missing` (no usable identifier), `conflict` (touched
-by a refused pair; under `quarantine` the smaller side of a refused pair leaves the
-profiles), `matched` (in a profile of several records) or `unique`.
+Every record gets exactly one row whose status says where it is: `unique` (a profile of
+its own), `matched` (in a profile of several records), or unresolved — `missing` (no
+usable identifier) or `conflict` (under `quarantine`, the smaller side of a refused pair
+leaves the profiles). Two flags say what to look at: `refused_merge` (a pair touching the
+record was refused) and `over_limit` (the record alone holds more values of an identifier
+than its limit, so it can join nobody who holds one).
 """
 
 from __future__ import annotations
 
+from sqlglot import exp
+
 from idspine.config import Config
 from idspine.engines.base import Step
-from idspine.sqlbuild import lit, sql
+from idspine.sqlbuild import lit, sql, values_table
+
+
+def _over_limit_records(config: Config) -> exp.Expr:
+    """Records that alone hold more values of an identifier than its limit: no union with
+    them can pass that limit, so they are flagged rather than left to block silently."""
+    limited = [(i.name, i.limit) for i in config.identifiers if i.limit is not None]
+    if not limited:
+        return sql("SELECT record_id, CAST(NULL AS VARCHAR) AS detail FROM records WHERE false")
+    return sql(
+        "SELECT u.record_id, min(u.identifier || ' holds ' || CAST(u.n AS VARCHAR) || "
+        "' values (limit ' || CAST(l.max_values AS VARCHAR) || ')') AS detail FROM ("
+        "SELECT record_id, identifier, count(DISTINCT value) AS n FROM usable_values "
+        "GROUP BY record_id, identifier) AS u JOIN $limits ON l.identifier = u.identifier "
+        "WHERE u.n > l.max_values GROUP BY u.record_id",
+        limits=values_table(["identifier", "max_values"], limited, "l"),
+    )
 
 
 def plan_membership(config: Config) -> list[Step]:
@@ -52,6 +73,10 @@ def plan_membership(config: Config) -> list[Step]:
                 quarantine=lit(quarantine),
             ),
         ),
+        # A record that alone holds more values of an identifier than its limit: no union
+        # with it can pass that limit, so it is flagged rather than left to block silently.
+        Step("over_limit_records", _over_limit_records(config)),
+        # Status says where the record is; the flags say what to look at.
         Step(
             "membership",
             sql(
@@ -59,8 +84,10 @@ def plan_membership(config: Config) -> list[Step]:
                 "CASE WHEN h.record_id IS NULL OR q.profile IS NOT NULL THEN NULL "
                 "ELSE p.profile END AS cluster, "
                 "CASE WHEN h.record_id IS NULL THEN 'missing' "
-                "WHEN q.profile IS NOT NULL OR f.record_id IS NOT NULL THEN 'conflict' "
+                "WHEN q.profile IS NOT NULL THEN 'conflict' "
                 "WHEN s.size > 1 THEN 'matched' ELSE 'unique' END AS status, "
+                "f.record_id IS NOT NULL AS refused_merge, "
+                "o.record_id IS NOT NULL AS over_limit, "
                 "CASE WHEN h.record_id IS NULL THEN 'no usable identifier: every mapped value is "
                 "empty, invalid or blocked' WHEN q.profile IS NOT NULL THEN "
                 "coalesce(f.detail, 'in a profile quarantined by a refused pair') END AS detail "
@@ -69,7 +96,8 @@ def plan_membership(config: Config) -> list[Step]:
                 "LEFT JOIN (SELECT DISTINCT record_id FROM usable_values) AS h "
                 "ON h.record_id = r.record_id "
                 "LEFT JOIN quarantined_profiles AS q ON q.profile = p.profile "
-                "LEFT JOIN refused_records AS f ON f.record_id = r.record_id"
+                "LEFT JOIN refused_records AS f ON f.record_id = r.record_id "
+                "LEFT JOIN over_limit_records AS o ON o.record_id = r.record_id"
             ),
         ),
     ]

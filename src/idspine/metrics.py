@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from idspine.config import Config, Rule
 from idspine.engines.base import Step
-from idspine.sqlbuild import lit, sql
+from idspine.sqlbuild import lit, sql, values_table
 
 SIZE_BUCKETS = (
     "CASE WHEN size = 1 THEN '1' WHEN size = 2 THEN '2' WHEN size = 3 THEN '3' "
@@ -40,101 +40,169 @@ def _identifier_presence(config: Config) -> Step:
 
 
 def _rule_applicable(rule: Rule) -> exp.Expr:
-    """Records holding a usable value of every identifier the rule's criteria need."""
+    """Records holding a usable value of every identifier the rule's criteria need (a group
+    needs every position)."""
     needed = [
-        exp.or_(*[exp.column(_presence_column(i)) for i in c.identifiers])
+        exp.and_(*[exp.column(_presence_column(i)) for i in c.identifiers])
         for c in rule.criteria
         if not c.allow_missing
     ]
     return sql(
         "SELECT 'rule_applicable_rate' AS metric, $rule AS dimension, "
-        "count(*) FILTER (WHERE $condition) / (SELECT CAST(count(*) AS DOUBLE) FROM records) "
+        "count(*) FILTER (WHERE $condition) / "
+        "nullif((SELECT CAST(count(*) AS DOUBLE) FROM records), 0) "
         "AS value FROM identifier_presence",
         rule=lit(rule.name),
         condition=exp.and_(*needed) if needed else exp.true(),
     )
 
 
+# The catalogue's dimensions: every (metric, dimension) below gets a row every run, zero
+# when nothing happened, so trend queries need no outer joins.
+RECORD_STATUSES = ("unique", "matched", "conflict", "missing")
+RECORD_FLAGS = ("refused_merge", "over_limit")
+PAIR_STATUSES = ("merged", "redundant", "refused")
+SIZE_BUCKET_LABELS = ("1", "2", "3", "4-5", "6-10", "11-50", "51+")
+
+
+def _names(column: str, values: list[str], alias: str) -> exp.Expr:
+    return values_table([column], [(v,) for v in values], alias)
+
+
+def _per_status(config: Config) -> list[exp.Expr]:
+    statuses = list(RECORD_STATUSES)
+    sources = [s.name for s in config.sources]
+    rules = _rules(config)
+    return [
+        sql(
+            "SELECT 'records_' || s.status, '', coalesce(sum(m.n), 0) FROM $statuses "
+            "LEFT JOIN membership_counts AS m ON m.status = s.status GROUP BY s.status",
+            statuses=_names("status", statuses, "s"),
+        ),
+        sql(
+            "SELECT 'records_' || f.flag, '', coalesce(sum(m.n) FILTER (WHERE (f.flag = "
+            "'refused_merge' AND m.refused_merge) OR (f.flag = 'over_limit' AND m.over_limit)"
+            "), 0) FROM $flags CROSS JOIN membership_counts AS m GROUP BY f.flag",
+            flags=_names("flag", list(RECORD_FLAGS), "f"),
+        ),
+        sql(
+            "SELECT 'pairs_' || s.status, '', count(p.status) FROM $statuses "
+            "LEFT JOIN pair_status AS p ON p.status = s.status GROUP BY s.status",
+            statuses=_names("status", list(PAIR_STATUSES), "s"),
+        ),
+        sql(
+            "SELECT 'source_records', o.source, coalesce(sum(m.n), 0) FROM $sources "
+            "LEFT JOIN membership_counts AS m ON m.source = o.source GROUP BY o.source",
+            sources=_names("source", sources, "o"),
+        ),
+        sql(
+            "SELECT 'source_' || s.status, o.source, coalesce(sum(m.n), 0) FROM $sources "
+            "CROSS JOIN $statuses LEFT JOIN membership_counts AS m "
+            "ON m.source = o.source AND m.status = s.status GROUP BY o.source, s.status",
+            sources=_names("source", sources, "o"),
+            statuses=_names("status", statuses, "s"),
+        ),
+        # No records in a source: the rate has no denominator and is NULL.
+        sql(
+            "SELECT 'source_resolution_rate', o.source, sum(m.n) FILTER (WHERE m.resolved) "
+            "/ nullif(CAST(coalesce(sum(m.n), 0) AS DOUBLE), 0) FROM $sources "
+            "LEFT JOIN membership_counts AS m ON m.source = o.source GROUP BY o.source",
+            sources=_names("source", sources, "o"),
+        ),
+        sql(
+            "SELECT 'rule_pairs_found', n.rule, count(p.priority) FROM $rules "
+            "LEFT JOIN rule_pairs_all AS p ON p.priority = n.priority GROUP BY n.rule",
+            rules=rules,
+        ),
+        sql(
+            "SELECT 'rule_' || s.status, n.rule, count(x.rank) FROM $rules CROSS JOIN $statuses "
+            "LEFT JOIN (SELECT p.priority, p.rank, t.status FROM ranked_pairs AS p "
+            "JOIN pair_status AS t ON t.rank = p.rank) AS x "
+            "ON x.priority = n.priority AND x.status = s.status GROUP BY n.rule, s.status",
+            rules=rules.copy(),
+            statuses=_names("status", list(PAIR_STATUSES), "s"),
+        ),
+        sql(
+            "SELECT 'cluster_size_profiles', b.bucket, count(g.size) FROM $buckets "
+            "LEFT JOIN (SELECT " + SIZE_BUCKETS + " AS bucket, size FROM "
+            "(SELECT record_count AS size FROM golden)) AS g ON g.bucket = b.bucket "
+            "GROUP BY b.bucket",
+            buckets=_names("bucket", list(SIZE_BUCKET_LABELS), "b"),
+        ),
+    ]
+
+
+def _per_identifier(config: Config) -> list[exp.Expr]:
+    identifiers = _names("identifier", [i.name for i in config.identifiers], "i")
+    return [
+        sql(
+            "SELECT 'identifier_blocked_values', i.identifier, coalesce(max(c.blocked), 0) "
+            "FROM $ids LEFT JOIN lookup_counts AS c ON c.identifier = i.identifier "
+            "GROUP BY i.identifier",
+            ids=identifiers,
+        ),
+        sql(
+            "SELECT 'identifier_invalid_values', i.identifier, coalesce(max(c.invalid), 0) "
+            "FROM $ids LEFT JOIN lookup_counts AS c ON c.identifier = i.identifier "
+            "GROUP BY i.identifier",
+            ids=identifiers.copy(),
+        ),
+        sql(
+            "SELECT 'identifier_hub_values', i.identifier, count(h.value) FROM $ids "
+            "LEFT JOIN hub_values AS h ON h.identifier = i.identifier GROUP BY i.identifier",
+            ids=identifiers.copy(),
+        ),
+        sql(
+            "SELECT 'identifier_hub_records', i.identifier, coalesce(sum(h.records), 0) "
+            "FROM $ids LEFT JOIN hub_values AS h ON h.identifier = i.identifier "
+            "GROUP BY i.identifier",
+            ids=identifiers.copy(),
+        ),
+    ]
+
+
 def plan_metrics(config: Config) -> list[Step]:
     parts: list[exp.Expr] = [
         sql(
-            "SELECT 'records' AS metric, '' AS dimension, CAST(sum(n) AS DOUBLE) AS value "
-            "FROM membership_counts"
+            "SELECT 'records' AS metric, '' AS dimension, "
+            "CAST(coalesce(sum(n), 0) AS DOUBLE) AS value FROM membership_counts"
         ),
-        sql("SELECT 'records_' || status, '', sum(n) FROM membership_counts GROUP BY status"),
         sql("SELECT 'profiles', '', count(*) FROM golden"),
         sql("SELECT 'unique_profiles', '', count(*) FROM golden WHERE record_count = 1"),
+        # Rates over no records have no denominator: NULL, never a misleading 0.
         sql(
             "SELECT 'resolution_rate', '', sum(n) FILTER (WHERE resolved) / "
-            "CAST(sum(n) AS DOUBLE) FROM membership_counts"
+            "nullif(CAST(coalesce(sum(n), 0) AS DOUBLE), 0) FROM membership_counts"
         ),
         sql(
-            "SELECT 'match_rate', '', sum(n) FILTER (WHERE status = 'matched') / "
-            "CAST(sum(n) AS DOUBLE) FROM membership_counts"
+            "SELECT 'match_rate', '', coalesce(sum(n) FILTER (WHERE status = 'matched'), 0) / "
+            "nullif(CAST(coalesce(sum(n), 0) AS DOUBLE), 0) FROM membership_counts"
         ),
         sql(
             "SELECT 'consolidation', '', 1.0 - (SELECT count(*) FROM golden) / "
-            "nullif(CAST(sum(n) AS DOUBLE), 0) FROM membership_counts WHERE resolved"
+            "nullif(CAST(coalesce(sum(n), 0) AS DOUBLE), 0) FROM membership_counts "
+            "WHERE resolved"
         ),
         sql("SELECT 'largest_profile', '', coalesce(max(record_count), 0) FROM golden"),
         sql("SELECT 'pairs_total', '', count(*) FROM pair_status"),
         # stable ids: what this run did to the previous run's ids
         sql("SELECT 'ids_kept', '', count(*) FILTER (WHERE NOT is_new) FROM profile_assignment"),
         sql("SELECT 'ids_new', '', count(*) FILTER (WHERE is_new) FROM profile_assignment"),
-        sql("SELECT 'ids_' || reason, '', count(*) FROM new_redirects GROUP BY reason"),
-        sql("SELECT 'pairs_' || status, '', count(*) FROM pair_status GROUP BY status"),
-        # per source
-        sql("SELECT 'source_records', source, sum(n) FROM membership_counts GROUP BY source"),
         sql(
-            "SELECT 'source_' || status, source, sum(n) FROM membership_counts "
-            "GROUP BY source, status"
+            "SELECT 'ids_' || r.reason, '', count(n.reason) FROM $reasons "
+            "LEFT JOIN new_redirects AS n ON n.reason = r.reason GROUP BY r.reason",
+            reasons=_names("reason", ["merged", "removed", "split"], "r"),
         ),
-        sql(
-            "SELECT 'source_resolution_rate', source, coalesce(sum(n) FILTER (WHERE resolved), 0)"
-            " / CAST(sum(n) AS DOUBLE) FROM membership_counts GROUP BY source"
-        ),
-        # per rule
-        sql(
-            "SELECT 'rule_pairs_found', n.rule, count(p.priority) FROM $rules "
-            "LEFT JOIN rule_pairs_all AS p ON p.priority = n.priority GROUP BY n.rule",
-            rules=_rules(config),
-        ),
-        sql(
-            "SELECT 'rule_' || s.status, n.rule, count(*) FROM ranked_pairs AS p "
-            "JOIN pair_status AS s ON s.rank = p.rank JOIN $rules ON n.priority = p.priority "
-            "GROUP BY n.rule, s.status",
-            rules=_rules(config),
-        ),
-        # per identifier
-        sql(
-            "SELECT 'identifier_blocked_values', identifier, blocked FROM lookup_counts "
-            "WHERE blocked > 0"
-        ),
-        sql(
-            "SELECT 'identifier_invalid_values', identifier, invalid FROM lookup_counts "
-            "WHERE invalid > 0"
-        ),
-        sql(
-            "SELECT 'identifier_hub_values', identifier, count(*) FROM hub_values "
-            "GROUP BY identifier"
-        ),
-        sql(
-            "SELECT 'identifier_hub_records', identifier, sum(group_size) FROM hub_values "
-            "GROUP BY identifier"
-        ),
-        # cluster sizes
-        sql(
-            "SELECT 'cluster_size_profiles', " + SIZE_BUCKETS + ", count(*) FROM "
-            "(SELECT record_count AS size FROM golden) GROUP BY 2"
-        ),
+        *_per_status(config),
+        *_per_identifier(config),
     ]
     for identifier in config.identifiers:
         column = exp.column(identifier.name, quoted=True)
         parts.append(
             sql(
                 "SELECT 'identifier_completeness_input', $name, count(*) / "
-                "(SELECT CAST(count(*) AS DOUBLE) FROM records) FROM identifier_presence "
-                "WHERE $present HAVING count(*) > 0",
+                "nullif((SELECT CAST(count(*) AS DOUBLE) FROM records), 0) "
+                "FROM identifier_presence WHERE $present",
                 name=lit(identifier.name),
                 present=exp.column(_presence_column(identifier.name)),
             )
@@ -167,8 +235,9 @@ def plan_metrics(config: Config) -> list[Step]:
         Step(
             "membership_counts",
             sql(
-                "SELECT source, status, cluster IS NOT NULL AS resolved, count(*) AS n "
-                "FROM membership GROUP BY source, status, cluster IS NOT NULL"
+                "SELECT source, status, cluster IS NOT NULL AS resolved, refused_merge, "
+                "over_limit, count(*) AS n FROM membership "
+                "GROUP BY source, status, cluster IS NOT NULL, refused_merge, over_limit"
             ),
         ),
         Step(
@@ -191,6 +260,4 @@ def plan_metrics(config: Config) -> list[Step]:
 
 
 def _rules(config: Config) -> exp.Expr:
-    from idspine.sqlbuild import values_table
-
     return values_table(["priority", "rule"], [(r.priority, r.name) for r in config.rules], "n")

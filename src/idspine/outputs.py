@@ -18,6 +18,7 @@ PUBLISHED = {
     "identity_unresolved_records": "out_unresolved",
     "identity_profile_redirects": "profile_redirects",
     "identity_profile_ids": "profile_registry",
+    "identity_hub_values": "hub_values",
 }
 APPENDED = {"identity_runs": "out_run", "identity_run_metrics": "run_metrics"}
 
@@ -29,7 +30,8 @@ def plan_outputs(config: Config) -> list[Step]:
         Step(
             "out_match",
             sql(
-                "SELECT m.source, m.record_key, a.profile_id AS $id, m.status FROM membership AS m "
+                "SELECT m.source, m.record_key, a.profile_id AS $id, m.status, m.refused_merge, "
+                "m.over_limit FROM membership AS m "
                 "LEFT JOIN profile_assignment AS a ON a.cluster = m.cluster",
                 id=id_column,
             ),
