@@ -25,7 +25,16 @@ from idspine.config import Config, Criterion
 from idspine.errors import RunError
 
 # Published tables read here; a query names `identity_golden` as `$golden`.
-TABLES = ("golden", "match", "match_pairs", "lookup", "unresolved_records", "runs", "run_metrics")
+TABLES = (
+    "golden",
+    "match",
+    "match_pairs",
+    "lookup",
+    "unresolved_records",
+    "hub_values",
+    "runs",
+    "run_metrics",
+)
 STATUSES = ("unique", "matched", "conflict", "missing")
 PAIR_STATUSES = ("merged", "redundant", "refused")
 SIZE_BUCKETS = ("1", "2", "3", "4-5", "6-10", "11-50", "51+")
@@ -121,12 +130,21 @@ def run_warnings(connection: duckdb.DuckDBPyConnection, config: Config, run_id: 
     hubs_of = {
         i.name: int(metrics.get(("identifier_hub_values", i.name), 0)) for i in config.identifiers
     }
-    shared = _shared_values(reader, config) if any(hubs_of.values()) else []
+    # The hub values the run decided (only identifiers some rule links on can have any).
+    recorded = (
+        reader.rows(
+            "SELECT identifier, value FROM (SELECT identifier, value, row_number() OVER ("
+            "PARTITION BY identifier ORDER BY records DESC, value) AS position FROM $hub_values) "
+            "WHERE position <= 3 ORDER BY identifier, position"
+        )
+        if any(hubs_of.values())
+        else []
+    )
     for ident in config.identifiers:
         hubs = hubs_of[ident.name]
         if hubs:
-            examples = [v["value"] for v in shared if v["identifier"] == ident.name and v["is_hub"]]
-            shown = f" (e.g. {', '.join(examples[:3])})" if examples else ""
+            examples = [v["value"] for v in recorded if v["identifier"] == ident.name]
+            shown = f" (e.g. {', '.join(examples)})" if examples else ""
             warnings.append(
                 f"{ident.name}: {hubs:,} value{'s are' if hubs != 1 else ' is'} shared by more "
                 f"than {ident.max_group_size:,} records{shown}. Such hub values are ignored for "
@@ -189,9 +207,13 @@ def _open_read_only(config: Config) -> duckdb.DuckDBPyConnection:
         raise RunError(f"cannot open the output database {database}: {exc}") from None
 
 
-def _metrics(reader: _Reader, run_id: str) -> dict[tuple[str, str], float]:
+def _metrics(reader: _Reader, run_id: str) -> dict[tuple[str, str], float | None]:
     rows = reader.rows("SELECT metric, dimension, value FROM $run_metrics WHERE run_id = ?", run_id)
-    return {(r["metric"], r["dimension"]): float(r["value"] or 0.0) for r in rows}
+    # A rate without a denominator is NULL in the run and stays None here (shown as a dash).
+    return {
+        (r["metric"], r["dimension"]): None if r["value"] is None else float(r["value"])
+        for r in rows
+    }
 
 
 def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
@@ -259,7 +281,7 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
             )
             for i in config.identifiers
         ],
-        "shared_values": _shared_values(reader, config),
+        "shared_values": _shared_values(reader),
         "sizes": [
             {"label": bucket, "value": metrics.get(("cluster_size_profiles", bucket), 0.0)}
             for bucket in SIZE_BUCKETS
@@ -289,34 +311,39 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
 
 
 def _describe(criteria: tuple[Criterion, ...]) -> str:
-    """A rule's criteria in words: `same email and similar last_name (jaro_winkler ≥ 0.92)`."""
+    """A rule's criteria in words, as the run applies them.
+
+    An exact group links on a value shared by any of its identifiers; a fuzzy group needs
+    every position on both records (compared straight or swapped, the weaker position
+    decides), and with `allow_missing` a record lacking any position counts as missing.
+    """
     parts = []
     for criterion in criteria:
-        names = " or ".join(criterion.identifiers)
-        text = (
-            f"same {names}"
-            if criterion.exact
-            else f"similar {names} ({criterion.function} ≥ {criterion.threshold:g})"
-        )
-        parts.append(f"{text}, or {names} missing" if criterion.allow_missing else text)
+        if criterion.exact:
+            parts.append("same " + " or ".join(criterion.identifiers))
+            continue
+        names = " and ".join(criterion.identifiers)
+        order = ", straight or swapped" if len(criterion.identifiers) > 1 else ""
+        text = f"similar {names} ({criterion.function} ≥ {criterion.threshold:g}{order})"
+        if criterion.allow_missing:
+            which = "any of them" if len(criterion.identifiers) > 1 else names
+            text += f", or {which} missing on a record (unless the anchor is contested)"
+        parts.append(text)
     return " and ".join(parts)
 
 
-def _shared_values(reader: _Reader, config: Config) -> list[dict[str, Any]]:
-    """The values carried by most records per identifier; above max_group_size, a hub."""
-    rows = reader.rows(
+def _shared_values(reader: _Reader) -> list[dict[str, Any]]:
+    """The values carried by most records per identifier, marked when the run made them hubs."""
+    return reader.rows(
+        "SELECT s.identifier, s.value, s.records, h.value IS NOT NULL AS is_hub FROM ("
         "SELECT identifier, value, count(*) AS records FROM (SELECT DISTINCT identifier, "
         "value, source, record_key FROM $lookup WHERE value IS NOT NULL AND NOT is_blocked) "
         "GROUP BY identifier, value HAVING count(*) > 1 "
-        "QUALIFY row_number() OVER (PARTITION BY identifier ORDER BY count(*) DESC, value) <= ? "
-        "ORDER BY identifier, records DESC, value",
+        "QUALIFY row_number() OVER (PARTITION BY identifier ORDER BY count(*) DESC, value) <= ?"
+        ") AS s LEFT JOIN $hub_values AS h ON h.identifier = s.identifier AND h.value = s.value "
+        "ORDER BY s.identifier, s.records DESC, s.value",
         SHARED_VALUES_PER_IDENTIFIER,
     )
-    limits = {i.name: i.max_group_size for i in config.identifiers}
-    for row in rows:
-        limit = limits.get(row["identifier"])
-        row["is_hub"] = limit is not None and row["records"] > limit
-    return rows
 
 
 def _trend(reader: _Reader) -> list[dict[str, Any]]:
