@@ -7,14 +7,15 @@ answer is a plain dict (printed as JSON with --json) rendered to text by `render
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import asdict
 from typing import Any
 
 from sqlglot import exp
 
-from idspine.comparators import COMPARATORS, reference_name_similarity
 from idspine.config import Config, Rule
 from idspine.engines import Engine, open_engine
 from idspine.errors import InputError, Problem
+from idspine.pair_verdict import RuleVerdict, rule_verdicts
 from idspine.sqlbuild import lit, sql
 
 Answer = dict[str, Any]
@@ -50,7 +51,8 @@ class _Tables:
         if not key:
             raise InputError([Problem("--record", f"'{reference}' is not source:key")])
         found = self.rows(
-            "SELECT source, record_key, $pid AS profile_id, status FROM $match "
+            "SELECT source, record_key, $pid AS profile_id, status, refused_merge, over_limit "
+            "FROM $match "
             "WHERE source = $source AND record_key = $key",
             pid=exp.column(self.config.output.id_column, quoted=True),
             source=source,
@@ -118,43 +120,39 @@ def _usable(record: dict[str, Any], identifiers: tuple[str, ...]) -> list[str]:
     )
 
 
-def _why_rule_failed(
-    rule: Rule, first: dict[str, Any], second: dict[str, Any], hubs: set[tuple[str, str]]
+def _describe_verdict(
+    rule: Rule, verdict: RuleVerdict, first: dict[str, Any], second: dict[str, Any]
 ) -> str:
-    for anchor in rule.anchors:
-        shared = set(_usable(first, anchor.identifiers)) & set(_usable(second, anchor.identifiers))
-        usable = {v for v in shared if not any((i, v) in hubs for i in anchor.identifiers)}
-        if not shared:
-            return (
-                f"no shared {anchor.label}: {_usable(first, anchor.identifiers) or 'none'} "
-                f"vs {_usable(second, anchor.identifiers) or 'none'}"
+    """A rule's decision in words; every fact in it comes from the run's SQL."""
+    if verdict.passed:
+        return f"matches these two records (score {verdict.score:.3f})"
+    reasons = []
+    for criterion, decided in zip(rule.anchors + rule.fuzzy, verdict.criteria, strict=True):
+        label, state = criterion.label, decided.state
+        if state == "not_shared":
+            reasons.append(
+                f"no shared {label}: {_usable(first, criterion.identifiers) or 'none'} "
+                f"vs {_usable(second, criterion.identifiers) or 'none'}"
             )
-        if not usable:
-            return f"the shared {anchor.label} {sorted(shared)} is a hub value (links nothing)"
-    for criterion in rule.fuzzy:
-        assert criterion.function is not None
-        assert criterion.threshold is not None
-        lefts, rights = (
-            _usable(first, criterion.identifiers),
-            _usable(second, criterion.identifiers),
-        )
-        if not lefts or not rights:
-            if criterion.allow_missing:
-                continue
-            return f"{criterion.label} is missing on one side"
-        best = max(
-            reference_name_similarity(a, b, criterion.function, criterion.threshold)
-            if criterion.is_name
-            else COMPARATORS[criterion.function].reference(a, b)
-            for a in lefts
-            for b in rights
-        )
-        if best < criterion.threshold:
-            return (
-                f"{criterion.label} {lefts} vs {rights}: {criterion.function} "
-                f"{best:.3f} < {criterion.threshold}"
+        elif state == "hub":
+            reasons.append(f"the shared {label} is a hub value (it links nothing)")
+        elif state == "failed":
+            reasons.append(
+                f"{label} {_usable(first, criterion.identifiers)} vs "
+                f"{_usable(second, criterion.identifiers)}: {criterion.function} "
+                f"{decided.score:.3f} < {criterion.threshold}"
             )
-    return "the rule would match these two records"
+        elif state == "missing":
+            whole = " (a group needs every position on both records)"
+            reasons.append(
+                f"{label} is missing on a record{whole if len(criterion.identifiers) > 1 else ''}"
+            )
+        elif state == "contested":
+            reasons.append(
+                f"{label} is missing on a record and the shared anchor is contested: "
+                "records holding it disagree on it"
+            )
+    return "; ".join(reasons) or "does not match"
 
 
 def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
@@ -162,7 +160,20 @@ def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
     try:
         tables = _Tables(config, engine)
         first, second = tables.record(first_ref), tables.record(second_ref)
-        answer: Answer = {"records": [first, second]}
+        verdicts = rule_verdicts(
+            config,
+            engine,
+            (first["source"], first["record_key"]),
+            (second["source"], second["record_key"]),
+        )
+        answer: Answer = {
+            "records": [first, second],
+            "rule_verdicts": [asdict(v) for v in verdicts],
+            "rules": {
+                rule.name: _describe_verdict(rule, verdict, first, second)
+                for rule, verdict in zip(config.rules, verdicts, strict=True)
+            },
+        }
         if first["profile_id"] is not None and first["profile_id"] == second["profile_id"]:
             chain = _chain(tables.profile_pairs(first["profile_id"]), _key(first), _key(second))
             answer.update(same_profile=True, profile_id=first["profile_id"], chain=chain)
@@ -172,6 +183,12 @@ def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
             f"{_key(r)} is unresolved ({r['status']})"
             for r in (first, second)
             if r["profile_id"] is None
+        ]
+        reasons += [
+            f"{_key(r)} alone holds more values of an identifier than its limit allows: "
+            "no merge with it can pass that limit"
+            for r in (first, second)
+            if r["over_limit"]
         ]
         pid = exp.column(config.output.id_column, quoted=True)
         refused = tables.rows(
@@ -197,33 +214,10 @@ def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
                 f"too many values of {pair['conflict_identifier']}"
             )
         answer["refused_pairs"] = refused
-        hubs = _hub_values(config, tables, first, second)
-        answer["rules"] = {
-            rule.name: _why_rule_failed(rule, first, second, hubs) for rule in config.rules
-        }
         answer["reasons"] = reasons
         return answer
     finally:
         engine.close()
-
-
-def _hub_values(config: Config, tables: _Tables, *records: dict[str, Any]) -> set[tuple[str, str]]:
-    """(identifier, value) pairs of these records that the run treated as hub values."""
-    hubs: set[tuple[str, str]] = set()
-    for record in records:
-        for value in record["values"]:
-            if not value["value"] or value["is_blocked"]:
-                continue
-            limit = config.identifier(value["identifier"]).max_group_size
-            count = tables.rows(
-                "SELECT count(DISTINCT source || ':' || record_key) AS n FROM $lookup "
-                "WHERE identifier = $i AND value = $v AND NOT is_blocked",
-                i=value["identifier"],
-                v=value["value"],
-            )[0]["n"]
-            if count > limit:
-                hubs.add((value["identifier"], value["value"]))
-    return hubs
 
 
 def explain_profile(config: Config, profile_id: str) -> Answer:
@@ -278,8 +272,8 @@ def render_text(answer: Answer) -> str:
         else:
             lines.append("\nDifferent profiles.")
             lines += [f"  - {reason}" for reason in answer["reasons"]]
-            lines.append("Per rule:")
-            lines += [f"  {name}: {why}" for name, why in answer["rules"].items()]
+        lines.append("Per rule:")
+        lines += [f"  {name}: {why}" for name, why in answer["rules"].items()]
         return "\n".join(lines)
     if "redirected_to" in answer:
         target = answer["redirected_to"]

@@ -128,7 +128,7 @@ def run_warnings(connection: duckdb.DuckDBPyConnection, config: Config, run_id: 
     metrics = _metrics(reader, run_id)
     warnings = []
     hubs_of = {
-        i.name: int(metrics.get(("identifier_hub_values", i.name), 0)) for i in config.identifiers
+        i.name: int(metrics.get(("identifier_hub_values", i.name)) or 0) for i in config.identifiers
     }
     # The hub values the run decided (only identifiers some rule links on can have any).
     recorded = (
@@ -166,7 +166,7 @@ def run_warnings(connection: duckdb.DuckDBPyConnection, config: Config, run_id: 
             )
     for rule in config.rules:
         if not metrics.get(("rule_merged", rule.name), 0):
-            found = int(metrics.get(("rule_pairs_found", rule.name), 0))
+            found = int(metrics.get(("rule_pairs_found", rule.name)) or 0)
             why = (
                 "it found no matching pairs"
                 if not found
@@ -181,8 +181,8 @@ def run_warnings(connection: duckdb.DuckDBPyConnection, config: Config, run_id: 
         run_id,
     )
     if previous:
-        before = _metrics(reader, previous[0]["run_id"]).get(("profiles", ""), 0.0)
-        now = metrics.get(("profiles", ""), 0.0)
+        before = _metrics(reader, previous[0]["run_id"]).get(("profiles", "")) or 0.0
+        now = metrics.get(("profiles", "")) or 0.0
         if before and abs(now - before) / before > SHARP_CHANGE:
             change = (now - before) / before
             config_note = (
@@ -237,10 +237,10 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
     run = runs[0]
     metrics = _metrics(reader, run["run_id"])
 
-    def group(prefix: str, dimension: str = "") -> defaultdict[str, float]:
+    def group(prefix: str, dimension: str = "") -> defaultdict[str, float | None]:
         """This run's metrics named `prefix...` for one dimension; absent ones read as 0."""
         return defaultdict(
-            float,
+            lambda: 0.0,
             {
                 m.removeprefix(prefix): v
                 for (m, d), v in metrics.items()
@@ -250,10 +250,8 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
 
     figures = group("")
     total = figures["records"] or 1.0
-    split = [
-        {"label": s, "value": figures[f"records_{s}"], "share": figures[f"records_{s}"] / total}
-        for s in STATUSES
-    ]
+    counts = {s: figures[f"records_{s}"] or 0.0 for s in STATUSES}
+    split = [{"label": s, "value": counts[s], "share": counts[s] / total} for s in STATUSES]
     rules = []
     for rule in config.rules:
         row: defaultdict[str, Any] = group("rule_", rule.name)
