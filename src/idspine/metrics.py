@@ -11,7 +11,7 @@ from sqlglot import exp
 
 from idspine.config import Config, Rule
 from idspine.engines.base import Step
-from idspine.sqlbuild import lit, sql
+from idspine.sqlbuild import lit, sql, values_table
 
 SIZE_BUCKETS = (
     "CASE WHEN size = 1 THEN '1' WHEN size = 2 THEN '2' WHEN size = 3 THEN '3' "
@@ -106,14 +106,8 @@ def plan_metrics(config: Config) -> list[Step]:
             rules=_rules(config),
         ),
         # per identifier
-        sql(
-            "SELECT 'identifier_blocked_values', identifier, blocked FROM lookup_counts "
-            "WHERE blocked > 0"
-        ),
-        sql(
-            "SELECT 'identifier_invalid_values', identifier, invalid FROM lookup_counts "
-            "WHERE invalid > 0"
-        ),
+        sql("SELECT 'identifier_blocked_values', identifier, blocked FROM lookup_counts"),
+        sql("SELECT 'identifier_invalid_values', identifier, invalid FROM lookup_counts"),
         sql(
             "SELECT 'identifier_hub_values', identifier, count(*) FROM hub_values "
             "GROUP BY identifier"
@@ -174,8 +168,16 @@ def plan_metrics(config: Config) -> list[Step]:
         Step(
             "lookup_counts",
             sql(
+                # Every identifier gets a row, zero when none of its values were absent.
+                # Blocked and invalid are disjoint; values empty after cleaning are neither.
+                "SELECT i.identifier, coalesce(c.blocked, 0) AS blocked, "
+                "coalesce(c.invalid, 0) AS invalid FROM $identifiers LEFT JOIN ("
                 "SELECT identifier, count(*) FILTER (WHERE is_blocked) AS blocked, "
-                "count(*) FILTER (WHERE value IS NULL) AS invalid FROM lookup GROUP BY identifier"
+                "count(*) FILTER (WHERE value IS NULL AND NOT is_blocked AND NOT is_empty) "
+                "AS invalid FROM lookup GROUP BY identifier) AS c ON c.identifier = i.identifier",
+                identifiers=values_table(
+                    ["identifier"], [(i.name,) for i in config.identifiers], "i"
+                ),
             ),
         ),
         Step(
