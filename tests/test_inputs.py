@@ -320,5 +320,5 @@ def test_lookup_holds_each_mapped_raw_value_once(
     got = Counter((r["source"], r["record_key"], r["identifier"], r["raw_value"]) for r in lookup)
     assert got == expected_lookup("crm", crm_rows) + expected_lookup("shop", shop_rows)
     assert all(r["value"] is None or r["value"] != "" for r in lookup)
-    assert all(not r["is_blocked"] or r["value"] is not None for r in lookup)
+    assert all(r["value"] is None for r in lookup if r["is_blocked"])
     assert len(match) == len(crm_rows) + len(shop_rows)

@@ -66,7 +66,8 @@ EXPECTED = {
     ("identifier_completeness_input", "customer_id"): 3 / 7,
     ("identifier_completeness_golden", "email"): 1.0,
     ("identifier_completeness_golden", "customer_id"): 2 / 4,
-    ("identifier_invalid_values", "email"): 1,  # n/a is not an email
+    ("identifier_blocked_values", "email"): 1,  # n/a: a placeholder, not an invalid email
+    ("identifier_invalid_values", "email"): 0,
     ("identifier_profiles_at_limit", "customer_id"): 2,
     ("cluster_size_profiles", "1"): 2,
     ("cluster_size_profiles", "2"): 2,
@@ -146,3 +147,51 @@ def test_quarantine_counts_only_the_records_held_out(
     unresolved = result.arrow("identity_unresolved_records").to_pylist()
     assert sorted(r["record_key"] for r in unresolved) == ["3", "5"]
     assert sum(metrics[(f"records_{s}", "")] for s in STATUSES) == 5
+
+
+# Each absent value is blocked (a placeholder or a user pattern, judged before the syntax
+# check), invalid (bad syntax), or empty (neither); a CSV field left empty is null: no row.
+ABSENT_VALUES = [
+    {"id": "1", "email": "unknown", "customer_id": "n/a", "updated": "2024-01-01"},
+    {"id": "2", "email": "test@test.com", "customer_id": "TMP-7", "updated": "2024-01-02"},
+    {"id": "3", "email": "foo@", "customer_id": "C1", "updated": "2024-01-03"},
+    {"id": "4", "email": "   ", "customer_id": "C2", "updated": "2024-01-04"},
+    {"id": "5", "email": "Ann@X.com", "customer_id": "", "updated": "2024-01-05"},
+]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_blocked_and_invalid_values_are_counted_apart(
+    tmp_path: Path, run_project: Callable[[dict[str, Any]], idspine.Result], engine: str
+) -> None:
+    config = project(
+        tmp_path,
+        {"crm": ABSENT_VALUES},
+        engine=engine,
+        identifiers={
+            "email": {"type": "email"},
+            "customer_id": {"type": "id", "block_patterns": ["^tmp-"]},
+        },
+        rules=[{"name": "same_email", "match": {"email": "exact"}}],
+    )
+    result = run_project(config)
+    metrics = result.metrics()
+    assert metrics[("identifier_blocked_values", "email")] == 2
+    assert metrics[("identifier_invalid_values", "email")] == 1
+    assert metrics[("identifier_blocked_values", "customer_id")] == 2
+    assert metrics[("identifier_invalid_values", "customer_id")] == 0
+    lookup = {
+        (r["identifier"], r["raw_value"]): (r["value"], r["is_blocked"])
+        for r in result.arrow("lookup").to_pylist()
+    }
+    assert lookup == {
+        ("email", "unknown"): (None, True),
+        ("email", "test@test.com"): (None, True),
+        ("email", "foo@"): (None, False),
+        ("email", "   "): (None, False),
+        ("email", "Ann@X.com"): ("ann@x.com", False),
+        ("customer_id", "n/a"): (None, True),
+        ("customer_id", "TMP-7"): (None, True),
+        ("customer_id", "C1"): ("c1", False),
+        ("customer_id", "C2"): ("c2", False),
+    }

@@ -1,9 +1,9 @@
 """Standardization tables (spec §3): raw value -> standardized value, run as real SQL on DuckDB.
 
 Each table row is `(raw, expected)`; `ABSENT` means the value must not be usable (NULL after
-cleaning). Block lists are checked separately: a blocked value keeps its cleaned form but is
-flagged. Phones and nicknames are planned as separate steps, so they run through a real
-pipeline and are read back from `identity_lookup`.
+cleaning). Block lists are checked separately: a blocked value is absent too, and flagged, so
+that blocked and invalid values are told apart. Phones and nicknames are planned as separate
+steps, so they run through a real pipeline and are read back from `identity_lookup`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import idspine
 from idspine import standardize
 from idspine.config import Identifier
 from idspine.engines.duckdb_engine import DuckDBEngine
-from idspine.sqlbuild import ident, values_table
+from idspine.sqlbuild import values_table
 
 ABSENT = None
 
@@ -47,7 +47,8 @@ def make_identifier(**options: Any) -> Identifier:
     return config.identifier("x")
 
 
-Standardized = dict[tuple[str, str], tuple[Any, bool]]
+# (options key, raw) -> (standardized form before blocking, value, is_blocked)
+Standardized = dict[tuple[str, str], tuple[Any, Any, bool]]
 
 # Every (options, raw) pair the tables below use, so each option set is one query.
 REGISTERED: dict[str, set[str]] = {}
@@ -66,26 +67,30 @@ def cases(options: dict[str, Any], table: list[tuple[str, Any]]) -> list[Any]:
 
 def standardize_all(
     engine: DuckDBEngine, identifier: Identifier, raws: list[str]
-) -> dict[str, tuple[Any, bool]]:
-    """raw -> (standardized value, is_blocked), by the SQL the pipeline runs."""
-    raw_column = ident("raw_value")
-    cleaned = standardize.base_clean(raw_column, identifier.case_sensitive)
-    value = standardize.clean_value(identifier, raw_column, "duckdb")
-    query = exp.select(
-        raw_column,
-        exp.alias_(value, "value"),
-        exp.alias_(standardize.block_condition(identifier, cleaned, value), "is_blocked"),
-    ).from_(values_table(["raw_value"], [(raw,) for raw in raws], "t"))
+) -> dict[str, tuple[Any, Any, bool]]:
+    """raw -> (standardized form, value, is_blocked), by the SQL the pipeline runs.
+
+    The form is what the type's cleaning makes of the raw value, blocked or not: the cleaning
+    tables check it, so that they need not avoid placeholder domains such as example.com.
+    """
+    source = values_table(
+        ["identifier", "raw_value"], [(identifier.name, raw) for raw in raws], "t"
+    )
+    outcome = standardize.standardize_query(identifier, source, "duckdb").subquery("q")
+    form = standardize.clean_value(identifier, exp.column("raw_value", "q"), "duckdb")
+    query = exp.select("q.raw_value", "q.value", "q.is_blocked", exp.alias_(form, "form")).from_(
+        outcome
+    )
     rows = engine.fetch_arrow(query).to_pylist()
     assert len(rows) == len(raws)
-    return {row["raw_value"]: (row["value"], row["is_blocked"]) for row in rows}
+    return {row["raw_value"]: (row["form"], row["value"], row["is_blocked"]) for row in rows}
 
 
 @pytest.fixture(scope="module")
 def standardized() -> Iterator[Standardized]:
-    """(options key, raw) -> (value, is_blocked) for every registered case."""
+    """Every registered case, one query per option set."""
     engine = DuckDBEngine(":memory:")
-    results: dict[tuple[str, str], tuple[Any, bool]] = {}
+    results: Standardized = {}
     try:
         for key, raws in REGISTERED.items():
             identifier = make_identifier(**json.loads(key))
@@ -99,7 +104,13 @@ def standardized() -> Iterator[Standardized]:
 def standardize_one(
     standardized: Standardized, options: dict[str, Any], raw: str
 ) -> tuple[Any, bool]:
-    return standardized[(options_key(options), raw)]
+    """(value, is_blocked): the value is None when absent (blocked, invalid or empty)."""
+    _, value, blocked = standardized[(options_key(options), raw)]
+    return value, blocked
+
+
+def standardized_form(standardized: Standardized, options: dict[str, Any], raw: str) -> Any:
+    return standardized[(options_key(options), raw)][0]
 
 
 # --- the base cleaning every type gets (text = base cleaning only) ------------------------
@@ -153,7 +164,7 @@ CASE_SENSITIVE_TABLE = [
 def test_base_cleaning(
     standardized: Standardized, options: dict[str, Any], raw: str, expected: str | None
 ) -> None:
-    assert standardize_one(standardized, options, raw)[0] == expected
+    assert standardized_form(standardized, options, raw) == expected
 
 
 # --- email -----------------------------------------------------------------------------------
@@ -225,7 +236,7 @@ EMAIL_BOTH = [
 def test_email(
     standardized: Standardized, options: dict[str, Any], raw: str, expected: str | None
 ) -> None:
-    assert standardize_one(standardized, options, raw)[0] == expected
+    assert standardized_form(standardized, options, raw) == expected
 
 
 # --- name ------------------------------------------------------------------------------------
@@ -273,7 +284,7 @@ NAME_CASE_SENSITIVE_TABLE = [
 def test_name(
     standardized: Standardized, options: dict[str, Any], raw: str, expected: str | None
 ) -> None:
-    assert standardize_one(standardized, options, raw)[0] == expected
+    assert standardized_form(standardized, options, raw) == expected
 
 
 # --- id, custom ------------------------------------------------------------------------------
@@ -313,7 +324,7 @@ CUSTOM_DOMAIN = {"type": "custom", "expression": "split_part(value, '@', 2)"}
 def test_id_and_custom(
     standardized: Standardized, options: dict[str, Any], raw: str, expected: str | None
 ) -> None:
-    assert standardize_one(standardized, options, raw)[0] == expected
+    assert standardized_form(standardized, options, raw) == expected
 
 
 # --- block lists -----------------------------------------------------------------------------
@@ -399,16 +410,70 @@ def test_block_list(
     standardized: Standardized, options: dict[str, Any], raw: str, expected: bool
 ) -> None:
     value, blocked = standardize_one(standardized, options, raw)
-    assert value is not None, "a blocked value keeps its standardized form"
     assert blocked is expected
+    assert (value is None) is expected, "a blocked value is absent, any other here is kept"
 
 
+# --- absent values: blocked, invalid or empty ------------------------------------------------
+
+Outcome = tuple[str | None, bool]  # (value, is_blocked)
+BLOCKED: Outcome = (ABSENT, True)
+INVALID_OR_EMPTY: Outcome = (ABSENT, False)
 GMAIL_DOTS = {"type": "email", "gmail_dots": True}
-cases(GMAIL_DOTS, [(" Test@Test.com ", True)])
+USER_PATTERN_EMAIL = {"type": "email", "block_patterns": ["^guest", "@spam\\.example$"]}
 
 
-def test_blocked_value_keeps_its_cleaned_form(standardized: Standardized) -> None:
-    assert standardize_one(standardized, GMAIL_DOTS, " Test@Test.com ") == ("test@test.com", True)
+@pytest.mark.parametrize(
+    ("options", "raw", "expected"),
+    [
+        *cases(
+            {"type": "email"},
+            [
+                # placeholders that also fail the syntax check are blocked, not invalid
+                ("unknown", BLOCKED),
+                (" UNKNOWN ", BLOCKED),
+                ("n/a", BLOCKED),
+                ("test@test.com", BLOCKED),
+                # bad syntax: invalid
+                ("foo@", INVALID_OR_EMPTY),
+                ("foo bar", INVALID_OR_EMPTY),
+                # empty after cleaning: neither
+                ("", INVALID_OR_EMPTY),
+                ("  ", INVALID_OR_EMPTY),
+                ("Ann@X.com", ("ann@x.com", False)),
+            ],
+        ),
+        *cases(GMAIL_DOTS, [(" Test@Test.com ", BLOCKED), ("t.e.s.t@gmail.com", BLOCKED)]),
+        *cases(
+            {"type": "id"},
+            [("n/a", BLOCKED), ("N/A ", BLOCKED), ("", INVALID_OR_EMPTY), ("A-1", ("a-1", False))],
+        ),
+        *cases(
+            {"type": "id", "only_numeric": True},
+            # "0-0-0" is caught on its standardized value "000", "n/a" on its cleaned form
+            [
+                ("n/a", BLOCKED),
+                ("0-0-0", BLOCKED),
+                ("abc", INVALID_OR_EMPTY),
+                ("1-2", ("12", False)),
+            ],
+        ),
+        *cases(
+            USER_PATTERN_EMAIL,
+            [
+                ("guest", BLOCKED),  # the pattern matches the cleaned form of a non-email
+                ("Guest42@shop.fr", BLOCKED),
+                ("jo@SPAM.example", BLOCKED),
+                ("jo@", INVALID_OR_EMPTY),
+                ("jo@shop.fr", ("jo@shop.fr", False)),
+            ],
+        ),
+    ],
+)
+def test_absent_values_blocked_or_not(
+    standardized: Standardized, options: dict[str, Any], raw: str, expected: Outcome
+) -> None:
+    assert standardize_one(standardized, options, raw) == expected
 
 
 # --- through the pipeline: phones and nicknames ----------------------------------------------
@@ -439,10 +504,15 @@ PHONE_TABLE = [
     ("---", ABSENT),
 ]
 
-PHONE_BLOCKED = [
-    ("0000000000", True),
-    ("+33 0 00 00 00 00", True),
-    ("06 12 34 56 78", False),
+PHONE_OUTCOMES: list[tuple[str, Outcome]] = [
+    ("0000000000", BLOCKED),
+    ("+33 0 00 00 00 00", BLOCKED),
+    ("000", BLOCKED),  # too short to parse: blocked on its cleaned form, not invalid
+    ("n/a", BLOCKED),
+    ("Unknown", BLOCKED),
+    ("12", INVALID_OR_EMPTY),
+    ("", INVALID_OR_EMPTY),
+    ("06 12 34 56 78", ("+33612345678", False)),
 ]
 
 NAMES = ["Bob", "  BOB ", "Bób", "Bill", "Zed", "Mike", "Robert", "Élodie"]
@@ -471,7 +541,7 @@ NICKNAME_TABLE = [
 def pipeline_lookup(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Any]:
     """(identifier, raw value) -> (value, is_blocked) read from a real run's identity_lookup."""
     folder = tmp_path_factory.mktemp("standardize")
-    phones = sorted({raw for raw, _ in PHONE_TABLE} | {raw for raw, _ in PHONE_BLOCKED})
+    phones = sorted({raw for raw, _ in PHONE_TABLE} | {raw for raw, _ in PHONE_OUTCOMES})
     count = max(len(phones), len(NAMES))
     pq.write_table(
         pa.table(
@@ -533,13 +603,11 @@ def test_phone_default_region_fr(
     assert pipeline_lookup[("phone", raw)][0] == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), PHONE_BLOCKED, ids=[r for r, _ in PHONE_BLOCKED])
-def test_phone_placeholders_blocked(
-    pipeline_lookup: dict[tuple[str, str], Any], raw: str, expected: bool
+@pytest.mark.parametrize(("raw", "expected"), PHONE_OUTCOMES, ids=[r for r, _ in PHONE_OUTCOMES])
+def test_phone_blocked_invalid_or_empty(
+    pipeline_lookup: dict[tuple[str, str], Any], raw: str, expected: Outcome
 ) -> None:
-    value, blocked = pipeline_lookup[("phone", raw)]
-    assert value is not None
-    assert blocked is expected
+    assert pipeline_lookup[("phone", raw)] == expected
 
 
 @pytest.mark.parametrize(

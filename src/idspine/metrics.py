@@ -135,22 +135,13 @@ def _per_status(config: Config) -> list[exp.Expr]:
 def _per_identifier(config: Config) -> list[exp.Expr]:
     identifiers = _names("identifier", [i.name for i in config.identifiers], "i")
     return [
-        sql(
-            "SELECT 'identifier_blocked_values', i.identifier, coalesce(max(c.blocked), 0) "
-            "FROM $ids LEFT JOIN lookup_counts AS c ON c.identifier = i.identifier "
-            "GROUP BY i.identifier",
-            ids=identifiers,
-        ),
-        sql(
-            "SELECT 'identifier_invalid_values', i.identifier, coalesce(max(c.invalid), 0) "
-            "FROM $ids LEFT JOIN lookup_counts AS c ON c.identifier = i.identifier "
-            "GROUP BY i.identifier",
-            ids=identifiers.copy(),
-        ),
+        # lookup_counts holds a row per identifier already.
+        sql("SELECT 'identifier_blocked_values', identifier, blocked FROM lookup_counts"),
+        sql("SELECT 'identifier_invalid_values', identifier, invalid FROM lookup_counts"),
         sql(
             "SELECT 'identifier_hub_values', i.identifier, count(h.value) FROM $ids "
             "LEFT JOIN hub_values AS h ON h.identifier = i.identifier GROUP BY i.identifier",
-            ids=identifiers.copy(),
+            ids=identifiers,
         ),
         sql(
             "SELECT 'identifier_hub_records', i.identifier, coalesce(sum(h.records), 0) "
@@ -243,8 +234,16 @@ def plan_metrics(config: Config) -> list[Step]:
         Step(
             "lookup_counts",
             sql(
+                # Every identifier gets a row, zero when none of its values were absent.
+                # Blocked and invalid are disjoint; values empty after cleaning are neither.
+                "SELECT i.identifier, coalesce(c.blocked, 0) AS blocked, "
+                "coalesce(c.invalid, 0) AS invalid FROM $identifiers LEFT JOIN ("
                 "SELECT identifier, count(*) FILTER (WHERE is_blocked) AS blocked, "
-                "count(*) FILTER (WHERE value IS NULL) AS invalid FROM lookup GROUP BY identifier"
+                "count(*) FILTER (WHERE value IS NULL AND NOT is_blocked AND NOT is_empty) "
+                "AS invalid FROM lookup GROUP BY identifier) AS c ON c.identifier = i.identifier",
+                identifiers=values_table(
+                    ["identifier"], [(i.name,) for i in config.identifiers], "i"
+                ),
             ),
         ),
         Step(

@@ -163,7 +163,12 @@ def finish_value(identifier: Identifier, cleaned: exp.Expr, engine: str) -> exp.
 
 
 def block_condition(identifier: Identifier, cleaned: exp.Expr, value: exp.Expr) -> exp.Expr:
-    """Whether a value is on the identifier's block list (built-in and configured)."""
+    """Whether a value is on the identifier's block list (built-in and configured).
+
+    Both the base-cleaned form and the standardized value are tested, against the listed
+    values and the patterns: a placeholder the type's cleaning refuses (`n/a` as a phone)
+    has only its cleaned form to be recognized by.
+    """
     listed = [v.strip().lower() for v in identifier.block]
     patterns = list(identifier.block_patterns)
     if identifier.default_block_list:
@@ -184,10 +189,65 @@ def block_condition(identifier: Identifier, cleaned: exp.Expr, value: exp.Expr) 
             folded_value = sql("lower($v)", v=folded_value)
         conditions.append(exp.In(this=folded_cleaned, expressions=literals))
         conditions.append(exp.In(this=folded_value, expressions=[x.copy() for x in literals]))
-    conditions += [sql("regexp_matches($v, $p)", v=value.copy(), p=lit(p)) for p in patterns]
+    conditions += [
+        sql("regexp_matches($v, $p)", v=form.copy(), p=lit(p))
+        for p in patterns
+        for form in (cleaned, value)
+    ]
     if not conditions:
         return exp.false()
     return sql("coalesce($c, false)", c=exp.or_(*conditions))
+
+
+def standardize_query(identifier: Identifier, source: exp.Expr, engine: str) -> exp.Select:
+    """One identifier's distinct raw values from `source` (columns `identifier`, `raw_value`,
+    and `value` for phones, parsed beforehand) to `value`, `is_blocked` and `is_empty`.
+
+    Blocking is judged on the base-cleaned and the standardized value before absence is
+    decided, so a placeholder that also fails the syntax check (`unknown` as an email) is
+    blocked, not invalid. `value` is NULL whenever the value is absent: empty after cleaning,
+    blocked, or refused by the type's cleaning (invalid).
+    """
+    value: exp.Expr = (
+        ident("value")
+        if identifier.type == "phone"
+        else finish_value(identifier, ident("cleaned"), engine)
+    )
+    # Each layer is a column of the layer below, so the engine computes the base cleaning,
+    # the value and the block test once per row instead of once per mention above it.
+    cleaned = (
+        exp.select(
+            "*",
+            exp.alias_(base_clean(ident("raw_value"), identifier.case_sensitive), "cleaned"),
+        )
+        .from_(source)
+        .where(sql("identifier = $name", name=lit(identifier.name)))
+    )
+    valued = exp.select("identifier", "raw_value", "cleaned", exp.alias_(value, "value")).from_(
+        cleaned.subquery("c")
+    )
+    empty = sql("coalesce(cleaned, '') = ''")
+    flagged = exp.select(
+        "identifier",
+        "raw_value",
+        "value",
+        exp.alias_(empty, "is_empty"),
+        exp.alias_(
+            sql(
+                "NOT $empty AND $blocked",
+                empty=empty.copy(),
+                blocked=block_condition(identifier, ident("cleaned"), ident("value")),
+            ),
+            "is_blocked",
+        ),
+    ).from_(valued.subquery("v"))
+    return exp.select(
+        "identifier",
+        "raw_value",
+        exp.alias_(sql("CASE WHEN is_blocked THEN NULL ELSE value END"), "value"),
+        "is_blocked",
+        "is_empty",
+    ).from_(flagged.subquery("f"))
 
 
 def plan_standardize(config: Config, engine: str) -> list[Step]:
@@ -198,33 +258,9 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
         if identifier.type == "phone":
             steps += plan_phone_parsing(identifier)
             source = exp.to_table(f"phone_{identifier.name}", quoted=True)
-            value: exp.Expr = ident("value")
         else:
             source = exp.to_table("distinct_raw")
-            value = finish_value(identifier, ident("cleaned"), engine)
-        # Each layer is a column of the layer below, so the engine computes the base cleaning
-        # and the value once per row instead of once per mention in the expressions above it.
-        cleaned = (
-            exp.select(
-                "*",
-                exp.alias_(base_clean(ident("raw_value"), identifier.case_sensitive), "cleaned"),
-            )
-            .from_(source)
-            .where(sql("identifier = $name", name=lit(identifier.name)))
-        )
-        valued = exp.select("identifier", "raw_value", "cleaned", exp.alias_(value, "value")).from_(
-            cleaned.subquery("c")
-        )
-        parts.append(
-            exp.select(
-                "identifier",
-                "raw_value",
-                "value",
-                exp.alias_(
-                    block_condition(identifier, ident("cleaned"), ident("value")), "is_blocked"
-                ),
-            ).from_(valued.subquery("v"))
-        )
+        parts.append(standardize_query(identifier, source, engine))
     steps.append(
         Step("standardized", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     )
@@ -233,8 +269,10 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
         Step(
             "lookup",
             sql(
+                # is_empty is internal (metrics tell empty from invalid values by it); the
+                # published identity_lookup leaves it out.
                 "SELECT r.record_id, r.source, r.record_key, r.identifier, r.raw_value, s.value, "
-                "s.value IS NOT NULL AND s.is_blocked AS is_blocked "
+                "s.is_blocked, s.is_empty "
                 "FROM lookup_raw AS r JOIN standardized_final AS s "
                 "ON r.identifier = s.identifier AND r.raw_value = s.raw_value"
             ),
@@ -303,7 +341,7 @@ def _nickname_steps(config: Config, engine: str) -> list[Step]:
             "standardized_final",
             sql(
                 "SELECT s.identifier, s.raw_value, coalesce(n.full_name, s.value) AS value, "
-                "s.is_blocked"
+                "s.is_blocked, s.is_empty"
                 " FROM standardized AS s LEFT JOIN $nick ON s.identifier = n.identifier "
                 "AND s.value = n.alias",
                 nick=nicknames,

@@ -3,22 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from idspine.config import Config, Output
-from idspine.engines import open_engine
+from idspine.engines import Engine, open_engine
+from idspine.errors import InputError
 from idspine.read import stage_sources
 
 
 def validate_sources(config: Config) -> dict[str, int]:
-    """Read every source and run the input checks; returns the record count per source."""
-    scratch = config
-    if config.engine == "duckdb":
-        # An in-memory database: validating never touches the output file.
-        scratch = replace(
-            config, output=Output(":memory:", config.output.schema, config.output.id_column, None)
-        )
-    engine = open_engine(scratch)
+    """Read every source and run the input checks; returns the record count per source.
+
+    The sources are read where `run` reads them, and nothing is ever written: on DuckDB,
+    `table` and `query` sources read the output database, so it is opened read-only; on
+    Spark they read the session catalog, and staging only makes temporary views.
+    """
+    if config.engine != "duckdb":
+        return _count(config, open_engine(config))
+    from idspine.engines.duckdb_engine import DuckDBEngine
+
+    database = Path(config.output.database)
+    in_database = [s for s in config.sources if s.kind != "path"]
+    if in_database and config.output.database != ":memory:" and database.is_file():
+        return _count(config, DuckDBEngine.from_config(config, read_only=True))
+    # Nothing to read in the output database (or no database yet): an in-memory one, so that
+    # validating never creates the output file.
+    scratch = replace(
+        config, output=Output(":memory:", config.output.schema, config.output.id_column, None)
+    )
     try:
-        return {item.source.name: item.row_count for item in stage_sources(scratch, engine)}
+        return _count(scratch, DuckDBEngine.from_config(scratch))
+    except InputError as exc:
+        if not in_database or config.output.database == ":memory:":
+            raise
+        # A table or query source that failed may only lack the database `run` would read it
+        # from (a query over files alone needs none): say so next to its error.
+        hint = f"the output database {database} does not exist yet, and this source reads it"
+        failed = {f"sources.{s.name}.{s.kind}" for s in in_database}
+        raise InputError(
+            [
+                replace(problem, hint=hint) if problem.path in failed else problem
+                for problem in exc.problems
+            ]
+        ) from None
+
+
+def _count(config: Config, engine: Engine) -> dict[str, int]:
+    try:
+        return {item.source.name: item.row_count for item in stage_sources(config, engine)}
     finally:
         engine.close()

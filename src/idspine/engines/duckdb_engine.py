@@ -31,13 +31,20 @@ class DuckDBEngine(Engine):
     name = "duckdb"
 
     def __init__(
-        self, database: str, threads: int | None = None, memory_limit: str | None = None
+        self,
+        database: str,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        *,
+        read_only: bool = False,
     ) -> None:
-        if database != ":memory:":
+        """`read_only` opens an existing database that nothing may write to (work tables
+        stay TEMP, in memory): what commands that only read it use."""
+        if database != ":memory:" and not read_only:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         self.database = database
         try:
-            self.connection = duckdb.connect(database)
+            self.connection = duckdb.connect(database, read_only=read_only)
         except duckdb.Error as exc:
             raise EngineError(f"cannot open the DuckDB database {database}: {exc}") from None
         if threads:
@@ -50,9 +57,14 @@ class DuckDBEngine(Engine):
         self._register_udfs()
 
     @classmethod
-    def from_config(cls, config: Config) -> DuckDBEngine:
+    def from_config(cls, config: Config, *, read_only: bool = False) -> DuckDBEngine:
         options: dict[str, Any] = config.engine_options
-        return cls(config.output.database, options.get("threads"), options.get("memory_limit"))
+        return cls(
+            config.output.database,
+            options.get("threads"),
+            options.get("memory_limit"),
+            read_only=read_only,
+        )
 
     def _register_udfs(self) -> None:
         varchar = duckdb.sqltype("VARCHAR")
