@@ -81,7 +81,7 @@ def plan_metrics(config: Config) -> list[Step]:
         # stable ids: what this run did to the previous run's ids
         sql("SELECT 'ids_kept', '', count(*) FILTER (WHERE NOT is_new) FROM profile_assignment"),
         sql("SELECT 'ids_new', '', count(*) FILTER (WHERE is_new) FROM profile_assignment"),
-        sql("SELECT 'ids_' || reason, '', count(*) FROM new_redirects GROUP BY reason"),
+        sql("SELECT 'ids_' || reason, '', count(*) FROM id_changes GROUP BY reason"),
         sql("SELECT 'pairs_' || status, '', count(*) FROM pair_status GROUP BY status"),
         # per source
         sql("SELECT 'source_records', source, sum(n) FROM membership_counts GROUP BY source"),
