@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ENGINES, project
 
 import idspine
+from idspine.errors import InputError
 from idspine.explain import explain_profile
 
 IDENTIFIERS = {"email": {"type": "email"}, "phone": {"type": "phone", "default_region": "FR"}}
@@ -253,6 +254,9 @@ def test_a_retired_id_whose_records_are_gone_is_removed_until_they_return(
         (ann, None, "removed")
     ]
     assert_redirects_are_sound(without_ann)
+    config = project(tmp_path, {"crm": BASE}, identifiers=IDENTIFIERS, rules=RULES)
+    with pytest.raises(InputError, match="none of its records remain"):
+        explain_profile(idspine.load_config(config, base_dir=tmp_path), ann)
     back = run_once(tmp_path, BASE)
     assert [(r["old_profile_id"], r["profile_id"], r["reason"]) for r in back.redirects] == [
         (ann, back.membership["a1"], "merged")
