@@ -226,15 +226,31 @@ def explain_profile(config: Config, profile_id: str) -> Answer:
         tables = _Tables(config, engine)
         pid = exp.column(config.output.id_column, quoted=True)
         answer: Answer = {"profile_id": profile_id}
-        redirect = tables.rows(
-            "SELECT profile_id, reason, run_id FROM $profile_redirects "
-            "WHERE old_profile_id = $p AND reason <> 'split'",
-            p=profile_id,
+        golden = tables.rows("SELECT * FROM $golden WHERE $pid = $p", pid=pid, p=profile_id)
+        # Only a retired id is followed: a live id is its own answer.
+        redirect = (
+            []
+            if golden
+            else tables.rows(
+                "SELECT profile_id, reason, run_id FROM $profile_redirects "
+                "WHERE old_profile_id = $p",
+                p=profile_id,
+            )
         )
         if redirect:
             answer["redirected_to"] = redirect[0]
+            if redirect[0]["profile_id"] is None:
+                raise InputError(
+                    [
+                        Problem(
+                            "--profile",
+                            f"profile {profile_id} was retired and none of its records remain "
+                            "(reason removed)",
+                        )
+                    ]
+                )
             profile_id = redirect[0]["profile_id"]
-        golden = tables.rows("SELECT * FROM $golden WHERE $pid = $p", pid=pid, p=profile_id)
+            golden = tables.rows("SELECT * FROM $golden WHERE $pid = $p", pid=pid, p=profile_id)
         if not golden:
             raise InputError([Problem("--profile", f"no profile {profile_id} in the last run")])
         members = tables.rows(

@@ -181,7 +181,7 @@ def plan_metrics(config: Config) -> list[Step]:
         sql("SELECT 'ids_new', '', count(*) FILTER (WHERE is_new) FROM profile_assignment"),
         sql(
             "SELECT 'ids_' || r.reason, '', count(n.reason) FROM $reasons "
-            "LEFT JOIN new_redirects AS n ON n.reason = r.reason GROUP BY r.reason",
+            "LEFT JOIN id_changes AS n ON n.reason = r.reason GROUP BY r.reason",
             reasons=_names("reason", ["merged", "removed", "split"], "r"),
         ),
         *_per_status(config),

@@ -19,6 +19,7 @@ PUBLISHED = {
     "identity_profile_redirects": "profile_redirects",
     "identity_profile_ids": "profile_registry",
     "identity_hub_values": "hub_values",
+    "identity_retired_members": "retired_members",
 }
 APPENDED = {"identity_runs": "out_run", "identity_run_metrics": "run_metrics"}
 

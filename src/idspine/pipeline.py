@@ -118,9 +118,10 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
                 engine.read_published(schema, "identity_match"),
                 engine.read_published(schema, "identity_profile_ids"),
                 engine.read_published(schema, "identity_profile_redirects"),
+                engine.read_published(schema, "identity_retired_members"),
                 config.output.id_column,
             ),
-            {"profile_assignment", "new_redirects"},
+            {"profile_assignment", "id_changes"},
         )
     with _timed(info, "golden", progress):
         _run_steps(engine, plan_golden(config, config.output.id_column), set())

@@ -5,7 +5,14 @@ id, then the smaller id). One previous id survives in at most one profile: the p
 holding most of its records (ties: the earliest founding record). Every other profile gets
 a new id derived from the run's sequence number and its founding record (the smallest
 (source, key)), so the same data and history give the same ids on every engine.
-Retired ids are redirected to the profile holding most of their records.
+
+A retired id keeps one redirect row, recomputed on every run from the records it held when
+it retired (`identity_retired_members`): it points at the live profile holding most of them
+today, or at nothing (`removed`) when none remain. Recomputing, rather than patching the
+previous target, keeps a redirect right after a later split moves its records elsewhere;
+and since ids are never reused, a live id never appears as a retired one. A profile split
+off a surviving id gets a new id and no redirect (the surviving id is still live); it is
+counted in the run's `ids_split` metric.
 """
 
 from __future__ import annotations
@@ -27,6 +34,17 @@ EMPTY_REDIRECTS = (
     "SELECT CAST(NULL AS VARCHAR) AS old_profile_id, CAST(NULL AS VARCHAR) AS profile_id, "
     "CAST(NULL AS VARCHAR) AS run_id, CAST(NULL AS VARCHAR) AS reason WHERE false"
 )
+EMPTY_RETIRED = (
+    "SELECT CAST(NULL AS VARCHAR) AS old_profile_id, CAST(NULL AS VARCHAR) AS source, "
+    "CAST(NULL AS VARCHAR) AS record_key, CAST(NULL AS BIGINT) AS retired_run WHERE false"
+)
+
+
+def _published(table: str | None, template: str, empty: str) -> exp.Expr:
+    """A previous run's published table (`template` reads it as `$t`), or an empty one."""
+    if table is None:
+        return sql(empty)
+    return sql(template, t=exp.to_table(table, quoted=True))
 
 
 def plan_profile_ids(
@@ -35,6 +53,7 @@ def plan_profile_ids(
     previous_match: str | None,
     previous_registry: str | None,
     previous_redirects: str | None,
+    previous_retired: str | None,
     id_column: str,
 ) -> list[Step]:
     previous = (
@@ -46,28 +65,35 @@ def plan_profile_ids(
         if previous_match
         else sql(EMPTY_PREVIOUS)
     )
-    registry = (
-        sql(
-            "SELECT profile_id, created_run, retired_run FROM $t",
-            t=exp.to_table(previous_registry, quoted=True),
-        )
-        if previous_registry
-        else sql(EMPTY_REGISTRY)
-    )
-    redirects = (
-        sql(
-            "SELECT old_profile_id, profile_id, run_id, reason FROM $t",
-            t=exp.to_table(previous_redirects, quoted=True),
-        )
-        if previous_redirects
-        else sql(EMPTY_REDIRECTS)
-    )
     return [
         Step(
             "previous_membership",
             sql("SELECT * FROM $q WHERE profile_id IS NOT NULL", q=subquery(previous, "p")),
         ),
-        Step("previous_registry", registry),
+        Step(
+            "previous_registry",
+            _published(
+                previous_registry,
+                "SELECT profile_id, created_run, retired_run FROM $t",
+                EMPTY_REGISTRY,
+            ),
+        ),
+        Step(
+            "previous_redirects",
+            _published(
+                previous_redirects,
+                "SELECT old_profile_id, profile_id, run_id, reason FROM $t",
+                EMPTY_REDIRECTS,
+            ),
+        ),
+        Step(
+            "previous_retired_members",
+            _published(
+                previous_retired,
+                "SELECT old_profile_id, source, record_key, retired_run FROM $t",
+                EMPTY_RETIRED,
+            ),
+        ),
         Step(
             "founders",
             sql(
@@ -116,34 +142,75 @@ def plan_profile_ids(
             ),
         ),
         Step(
-            "new_redirects",
+            "retired_members",
             sql(
-                # Retired: a previous id no profile kept -> where most of its records went.
-                "SELECT old_id AS old_profile_id, profile_id, $run AS run_id, reason FROM ("
-                "SELECT p.old_id, a.profile_id, CASE WHEN a.profile_id IS NULL THEN 'removed' "
-                "ELSE 'merged' END AS reason, row_number() OVER (PARTITION BY p.old_id ORDER BY "
-                "o.shared DESC NULLS LAST, f.founder_source, f.founder_key) AS position FROM "
-                "(SELECT DISTINCT profile_id AS old_id FROM previous_membership) AS p "
-                "LEFT JOIN id_overlap AS o ON o.old_id = p.old_id "
-                "LEFT JOIN profile_assignment AS a ON a.cluster = o.cluster "
-                "LEFT JOIN founders AS f ON f.cluster = o.cluster "
-                "WHERE p.old_id NOT IN (SELECT profile_id FROM profile_assignment)"
-                ") WHERE position = 1 "
-                # Split: a new profile whose records mostly came from an id kept elsewhere.
-                "UNION ALL SELECT b.old_id, a.profile_id, $run, 'split' FROM id_best_previous AS b "
-                "JOIN profile_assignment AS a ON a.cluster = b.cluster WHERE a.is_new",
-                run=lit(run_id),
+                # State kept between runs: the records each retired id held when it retired,
+                # so that its redirect can be recomputed against every later membership.
+                "SELECT old_profile_id, source, record_key, retired_run "
+                "FROM previous_retired_members "
+                "UNION ALL SELECT p.profile_id, p.source, p.record_key, $seq "
+                "FROM previous_membership AS p LEFT JOIN profile_assignment AS a "
+                "ON a.profile_id = p.profile_id WHERE a.profile_id IS NULL",
+                seq=lit(run_seq),
+            ),
+        ),
+        Step(
+            "retired_target",
+            sql(
+                # Where most of a retired id's records are today (ties: the older live id,
+                # then the earliest founding record).
+                "SELECT old_profile_id, profile_id FROM (SELECT o.old_profile_id, a.profile_id, "
+                "row_number() OVER (PARTITION BY o.old_profile_id ORDER BY o.shared DESC, "
+                "coalesce(g.created_run, $seq), f.founder_source, f.founder_key) AS position "
+                "FROM (SELECT r.old_profile_id, m.cluster, count(*) AS shared "
+                "FROM retired_members AS r JOIN membership AS m "
+                "ON m.source = r.source AND m.record_key = r.record_key "
+                "WHERE m.cluster IS NOT NULL GROUP BY r.old_profile_id, m.cluster) AS o "
+                "JOIN profile_assignment AS a ON a.cluster = o.cluster "
+                "JOIN founders AS f ON f.cluster = o.cluster "
+                "LEFT JOIN previous_registry AS g ON g.profile_id = a.profile_id"
+                ") WHERE position = 1",
+                seq=lit(run_seq),
             ),
         ),
         Step(
             "profile_redirects",
             sql(
-                # Earlier redirects that pointed at an id retired now follow it to its new home.
-                "SELECT r.old_profile_id, coalesce(n.profile_id, r.profile_id) AS profile_id, "
-                "r.run_id, r.reason FROM $old LEFT JOIN new_redirects AS n "
-                "ON n.old_profile_id = r.profile_id AND n.reason <> 'split' "
-                "UNION ALL SELECT old_profile_id, profile_id, run_id, reason FROM new_redirects",
-                old=subquery(redirects, "r"),
+                "SELECT n.old_profile_id, n.profile_id, coalesce(r.run_id, $run) AS run_id, "
+                "CASE WHEN n.profile_id IS NULL THEN 'removed' ELSE 'merged' END AS reason "
+                "FROM (SELECT d.old_profile_id, t.profile_id FROM (SELECT DISTINCT "
+                "old_profile_id FROM retired_members) AS d LEFT JOIN retired_target AS t "
+                "ON t.old_profile_id = d.old_profile_id "
+                # Redirects written before retired members were kept have no records to
+                # recompute from: their target, live at the previous run, is followed one hop.
+                "UNION ALL SELECT l.old_profile_id, coalesce(a.profile_id, t.profile_id) "
+                "FROM previous_redirects AS l "
+                "LEFT JOIN profile_assignment AS a ON a.profile_id = l.profile_id "
+                "LEFT JOIN retired_target AS t ON t.old_profile_id = l.profile_id "
+                "LEFT JOIN (SELECT DISTINCT old_profile_id FROM retired_members) AS k "
+                "ON k.old_profile_id = l.old_profile_id "
+                "LEFT JOIN profile_assignment AS live ON live.profile_id = l.old_profile_id "
+                "WHERE l.reason <> 'split' AND k.old_profile_id IS NULL "
+                "AND live.profile_id IS NULL) AS n "
+                # A redirect keeps the run that retired its id.
+                "LEFT JOIN (SELECT old_profile_id, run_id FROM previous_redirects "
+                "WHERE reason <> 'split') AS r ON r.old_profile_id = n.old_profile_id",
+                run=lit(run_id),
+            ),
+        ),
+        Step(
+            "id_changes",
+            sql(
+                # What this run did to the previous run's ids, for the ids_* metrics: ids
+                # retired now (merged or removed), and new profiles split off an id kept
+                # elsewhere (their records mostly came from it).
+                "SELECT d.old_profile_id, t.profile_id, CASE WHEN t.profile_id IS NULL THEN "
+                "'removed' ELSE 'merged' END AS reason FROM (SELECT DISTINCT old_profile_id "
+                "FROM retired_members WHERE retired_run = $seq) AS d "
+                "LEFT JOIN retired_target AS t ON t.old_profile_id = d.old_profile_id "
+                "UNION ALL SELECT b.old_id, a.profile_id, 'split' FROM id_best_previous AS b "
+                "JOIN profile_assignment AS a ON a.cluster = b.cluster WHERE a.is_new",
+                seq=lit(run_seq),
             ),
         ),
         Step(

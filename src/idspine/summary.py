@@ -53,9 +53,10 @@ def print_summary(result: Result, console: Console) -> None:
     if run.run_seq > 1:
         console.print(
             f"profile ids vs the previous run: {_count(get('ids_kept') or 0)} kept, "
-            f"{_count(get('ids_new') or 0)} new, {_count(get('ids_merged') or 0)} merged away, "
-            f"{_count(get('ids_split') or 0)} split off, {_count(get('ids_removed') or 0)} "
-            "removed (see identity_profile_redirects)"
+            f"{_count(get('ids_new') or 0)} new (of which {_count(get('ids_split') or 0)} "
+            f"split off a kept id), {_count(get('ids_merged') or 0)} merged away, "
+            f"{_count(get('ids_removed') or 0)} removed (retired ids: see "
+            "identity_profile_redirects)"
         )
 
     rules = Table(title="Rules (in priority order)", title_justify="left")
