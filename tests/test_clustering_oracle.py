@@ -41,8 +41,11 @@ def sequential_oracle(
     pairs: list[tuple[int, int, int, float]],
     values: dict[int, dict[str, set[str]]],
     limits: dict[str, int | None],
+    cannot_link: list[tuple[int, int]] = (),  # type: ignore[assignment]
+    detached: frozenset[int] = frozenset(),
 ) -> tuple[list[int], dict[tuple[int, int], str]]:
-    """The definition: take pairs in (priority, score desc, ids) order, refuse over-limit."""
+    """The definition: take pairs in (priority, score desc, ids) order, refuse a union that
+    is over a limit, joins both records of a cannot-link, or touches a detached record."""
     parent = list(range(nodes))
     held = {n: {k: set(v) for k, v in values.get(n, {}).items()} for n in range(nodes)}
 
@@ -62,7 +65,11 @@ def sequential_oracle(
             and len(held[root_left].get(name, set()) | held[root_right].get(name, set())) > limit
             for name, limit in limits.items()
         )
-        if too_many:
+        roots = {root_left, root_right}
+        forbidden = any(find(a) in roots and find(b) in roots for a, b in cannot_link) or any(
+            find(d) in roots for d in detached
+        )
+        if too_many or forbidden:
             status[(left, right)] = "refused"
             continue
         parent[root_right] = root_left
@@ -89,6 +96,8 @@ def graphs(
     list[tuple[int, int, int, float]],
     dict[int, dict[str, set[str]]],
     dict[str, int | None],
+    list[tuple[int, int]],
+    frozenset[int],
 ]:
     nodes = draw(st.integers(2, 30))
     levels = draw(st.integers(1, 3))
@@ -109,13 +118,72 @@ def graphs(
             if chosen:
                 values.setdefault(node, {})[name] = chosen
     limits = {name: draw(st.one_of(st.none(), st.integers(1, 3))) for name in IDENTIFIERS}
-    return nodes, levels, [(k[0], k[1], p, s) for k, (p, s) in pairs.items()], values, limits
+    node = st.integers(0, nodes - 1)
+    # Overrides: must-link pairs come first (priority 0); cannot-link and detach refuse.
+    for left, right in draw(st.lists(st.tuples(node, node), max_size=3)):
+        if left != right:
+            pairs[(min(left, right), max(left, right))] = (0, 1.0)
+    cannot = [(a, b) for a, b in draw(st.lists(st.tuples(node, node), max_size=3)) if a != b]
+    detached = frozenset(draw(st.sets(node, max_size=2)))
+    return (
+        nodes,
+        levels,
+        [(k[0], k[1], p, s) for k, (p, s) in pairs.items()],
+        values,
+        limits,
+        cannot,
+        detached,
+    )
+
+
+def register_overrides(
+    engine: DuckDBEngine,
+    pairs: list[tuple[int, int, int, float]],
+    cannot: list[tuple[int, int]],
+    detached: frozenset[int],
+) -> None:
+    """The tables `overrides.plan_overrides` gives the clustering."""
+    must = [(a, b) for a, b, priority, _ in pairs if priority == 0]
+    engine.register_arrow(
+        "override_pairs",
+        pa.table(
+            {
+                "left_id": pa.array([a for a, _ in must], pa.int64()),
+                "right_id": pa.array([b for _, b in must], pa.int64()),
+            }
+        ),
+    )
+    rows = [(a, f"override:c{i}", "a") for i, (a, _) in enumerate(cannot)]
+    rows += [(b, f"override:c{i}", "b") for i, (_, b) in enumerate(cannot)]
+    rows += [(d, f"override:d{d}", "a") for d in detached]
+    engine.register_arrow(
+        "override_values",
+        pa.table(
+            {
+                "record_id": pa.array([r[0] for r in rows], pa.int64()),
+                "identifier": pa.array([r[1] for r in rows], pa.string()),
+                "value": pa.array([r[2] for r in rows], pa.string()),
+            }
+        ),
+    )
+    limits = {f"override:c{i}": 1 for i in range(len(cannot))}
+    limits |= {f"override:d{d}": 0 for d in detached}
+    engine.register_arrow(
+        "override_limits",
+        pa.table(
+            {
+                "identifier": pa.array(list(limits), pa.string()),
+                "max_values": pa.array(list(limits.values()), pa.int64()),
+            }
+        ),
+    )
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(graph=graphs())
 def test_clustering_equals_sequential_union_find(engine: DuckDBEngine, graph: Any) -> None:
-    nodes, levels, pairs, values, limits = graph
+    nodes, levels, pairs, values, limits, cannot, detached = graph
+    register_overrides(engine, pairs, cannot, detached)
     ordered = sorted(pairs, key=lambda p: (p[2], -p[3], p[0], p[1]))
     engine.register_arrow("records", pa.table({"record_id": pa.array(range(nodes), pa.int64())}))
     engine.register_arrow(
@@ -148,7 +216,9 @@ def test_clustering_equals_sequential_union_find(engine: DuckDBEngine, graph: An
     )
     cluster(make_config(levels, limits), engine)
 
-    expected_labels, expected_status = sequential_oracle(nodes, pairs, values, limits)
+    expected_labels, expected_status = sequential_oracle(
+        nodes, pairs, values, limits, cannot, detached
+    )
     profile_of = dict(engine.connection.sql("SELECT record_id, profile FROM profile_of").fetchall())
     labels = [profile_of[n] for n in range(nodes)]
     assert same_partition(labels, expected_labels)

@@ -297,16 +297,15 @@ def plan_candidate_pairs(config: Config, engine: str) -> list[Step]:
     steps = plan_hub_values(config)
     for rule in config.rules:
         steps += plan_rule_pairs(rule, engine)
+    # Must-link overrides (`override_pairs`, priority 0) go first, ahead of every rule.
     parts = [
         sql(
             "SELECT left_id, right_id, priority, score FROM $t",
-            t=exp.to_table(f"rule_pairs_{r.priority}", quoted=True),
+            t=exp.to_table(name, quoted=True),
         )
-        for r in config.rules
+        for name in ["override_pairs"] + [f"rule_pairs_{r.priority}" for r in config.rules]
     ]
-    steps.append(
-        Step("rule_pairs_all", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
-    )
+    steps.append(Step("rule_pairs_all", exp.union(*parts, distinct=False)))
     steps.append(
         Step(
             "ranked_pairs",

@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from idspine.config import Config
 from idspine.engines.base import Engine, Step
+from idspine.overrides import MUST_LINK_PRIORITY
 from idspine.sqlbuild import lit, sql, values_table
 
 # Work tables rebuilt at every rule level.
@@ -100,33 +101,48 @@ def replay(
 
 
 def cluster(config: Config, engine: Engine) -> ClusterStats:
-    """From `ranked_pairs` to `profile_of(record_id, profile)` and `pair_status`."""
+    """From `ranked_pairs` to `profile_of(record_id, profile)` and `pair_status`.
+
+    Overrides (see `overrides.py`) enter as what the clustering already knows: must-link
+    pairs form level 0, cannot-link and detach add private limited identifiers
+    (`override_values`, `override_limits`).
+    """
     stats = ClusterStats()
     limits = {i.name: i.limit for i in config.identifiers if i.limit is not None}
-    engine.run(Step("profile_of_0", sql("SELECT record_id, record_id AS profile FROM records")))
+    limits |= {
+        row["identifier"]: int(row["max_values"])
+        for row in engine.fetch_arrow(sql("SELECT * FROM override_limits")).to_pylist()
+    }
+    engine.run(Step("profiles_start", sql("SELECT record_id, record_id AS profile FROM records")))
     if limits:
         engine.run(
             Step(
                 "limited_values",
                 sql(
                     "SELECT u.record_id, u.identifier, u.value FROM usable_values AS u "
-                    "JOIN $limits "
-                    "ON u.identifier = l.identifier",
+                    "JOIN $limits ON u.identifier = l.identifier "
+                    "UNION ALL SELECT record_id, identifier, value FROM override_values",
                     limits=limits_table(limits),
                 ),
             )
         )
-    for rule in config.rules:
+    must_links = engine.fetch_arrow(sql("SELECT count(*) AS n FROM override_pairs"))
+    levels = [r.priority for r in config.rules]
+    if must_links.column("n")[0].as_py():
+        levels.insert(0, MUST_LINK_PRIORITY)
+    current = "profiles_start"
+    for level in levels:
         stats.levels += 1
-        _apply_level(engine, rule.priority, limits, stats)
-    last = exp.to_table(f"profile_of_{len(config.rules)}", quoted=True)
-    engine.run(Step("profile_of", sql("SELECT record_id, profile FROM $t", t=last)))
+        _apply_level(engine, level, current, limits, stats)
+        engine.drop(current)
+        current = f"profiles_after_{level}"
+    engine.run(
+        Step("profile_of", sql("SELECT record_id, profile FROM $t", t=exp.to_table(current)))
+    )
+    engine.drop(current)
     statuses = [
-        sql(
-            "SELECT rank, status, conflict_identifier FROM $t",
-            t=exp.to_table(f"pair_status_{r.priority}", quoted=True),
-        )
-        for r in config.rules
+        sql("SELECT rank, status, conflict_identifier FROM $t", t=exp.to_table(f"pair_status_{n}"))
+        for n in levels
     ]
     engine.run(
         Step(
@@ -134,18 +150,18 @@ def cluster(config: Config, engine: Engine) -> ClusterStats:
             exp.union(*statuses, distinct=False) if len(statuses) > 1 else statuses[0],
         )
     )
-    for rule in config.rules:
-        engine.drop(f"profile_of_{rule.priority - 1}")
-        engine.drop(f"pair_status_{rule.priority}")
-    engine.drop(f"profile_of_{len(config.rules)}")
+    for level in levels:
+        engine.drop(f"pair_status_{level}")
     engine.release(LEVEL_TABLES + (["limited_values"] if limits else []))
     return stats
 
 
 def _apply_level(
-    engine: Engine, priority: int, limits: dict[str, int], stats: ClusterStats
+    engine: Engine, priority: int, current: str, limits: dict[str, int], stats: ClusterStats
 ) -> None:
-    profiles = exp.to_table(f"profile_of_{priority - 1}", quoted=True)
+    """Apply the pairs of one priority to the profiles in `current`; writes
+    `profiles_after_<priority>` and `pair_status_<priority>`."""
+    profiles = exp.to_table(current, quoted=True)
     engine.run(
         Step(
             "level_edges",
@@ -232,7 +248,7 @@ def _apply_level(
     )
     engine.run(
         Step(
-            f"profile_of_{priority}",
+            f"profiles_after_{priority}",
             sql(
                 "SELECT p.record_id, coalesce(m.profile, CASE WHEN b.component IS NULL "
                 "THEN c.component END, p.profile) AS profile FROM $profiles AS p "

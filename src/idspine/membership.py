@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from idspine.config import Config
 from idspine.engines.base import Step
+from idspine.overrides import IDENTIFIER_PREFIX
 from idspine.sqlbuild import lit, sql, values_table
 
 
@@ -69,8 +70,11 @@ def plan_membership(config: Config) -> list[Step]:
                 "FROM refused_pairs AS r JOIN profile_of AS pa ON pa.record_id = r.left_id "
                 "JOIN profile_of AS pb ON pb.record_id = r.right_id "
                 "JOIN cluster_sizes AS sa ON sa.profile = pa.profile "
-                "JOIN cluster_sizes AS sb ON sb.profile = pb.profile WHERE $quarantine",
+                "JOIN cluster_sizes AS sb ON sb.profile = pb.profile WHERE $quarantine "
+                # A steward's decision is not a data conflict: it never quarantines anyone.
+                "AND NOT starts_with(r.conflict_identifier, $prefix)",
                 quarantine=lit(quarantine),
+                prefix=lit(IDENTIFIER_PREFIX),
             ),
         ),
         # A record that alone holds more values of an identifier than its limit: no union
@@ -81,15 +85,17 @@ def plan_membership(config: Config) -> list[Step]:
             "membership",
             sql(
                 "SELECT r.record_id, r.source, r.record_key, r.order_ts, "
-                "CASE WHEN h.record_id IS NULL OR q.profile IS NOT NULL THEN NULL "
-                "ELSE p.profile END AS cluster, "
-                "CASE WHEN h.record_id IS NULL THEN 'missing' "
+                # A record without a usable identifier is in a profile only when a
+                # must-link override put it there.
+                "CASE WHEN (h.record_id IS NULL AND s.size = 1) OR q.profile IS NOT NULL "
+                "THEN NULL ELSE p.profile END AS cluster, "
+                "CASE WHEN h.record_id IS NULL AND s.size = 1 THEN 'missing' "
                 "WHEN q.profile IS NOT NULL THEN 'conflict' "
                 "WHEN s.size > 1 THEN 'matched' ELSE 'unique' END AS status, "
                 "f.record_id IS NOT NULL AS refused_merge, "
                 "o.record_id IS NOT NULL AS over_limit, "
-                "CASE WHEN h.record_id IS NULL THEN 'no usable identifier: every mapped value is "
-                "empty, invalid or blocked' WHEN q.profile IS NOT NULL THEN "
+                "CASE WHEN h.record_id IS NULL AND s.size = 1 THEN 'no usable identifier: "
+                "every mapped value is empty, invalid or blocked' WHEN q.profile IS NOT NULL THEN "
                 "coalesce(f.detail, 'in a profile quarantined by a refused pair') END AS detail "
                 "FROM records AS r JOIN profile_of AS p ON p.record_id = r.record_id "
                 "JOIN cluster_sizes AS s ON s.profile = p.profile "

@@ -6,6 +6,7 @@ from sqlglot import exp
 
 from idspine.config import Config
 from idspine.engines.base import Step
+from idspine.overrides import MUST_LINK_PRIORITY, MUST_LINK_RULE
 from idspine.sqlbuild import sql, values_table
 
 # published name -> work table holding it
@@ -19,6 +20,7 @@ PUBLISHED = {
     "identity_profile_redirects": "profile_redirects",
     "identity_profile_ids": "profile_registry",
     "identity_hub_values": "hub_values",
+    "identity_override_status": "override_status",
     "identity_retired_members": "retired_members",
 }
 APPENDED = {"identity_runs": "out_run", "identity_run_metrics": "run_metrics"}
@@ -26,7 +28,11 @@ APPENDED = {"identity_runs": "out_run", "identity_run_metrics": "run_metrics"}
 
 def plan_outputs(config: Config) -> list[Step]:
     id_column = exp.to_identifier(config.output.id_column, quoted=True)
-    rules = values_table(["priority", "rule"], [(r.priority, r.name) for r in config.rules], "n")
+    rules = values_table(
+        ["priority", "rule"],
+        [(MUST_LINK_PRIORITY, MUST_LINK_RULE)] + [(r.priority, r.name) for r in config.rules],
+        "n",
+    )
     return [
         Step(
             "out_match",

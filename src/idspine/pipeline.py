@@ -25,6 +25,7 @@ from idspine.golden import plan_golden
 from idspine.membership import plan_membership
 from idspine.metrics import plan_metrics
 from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
+from idspine.overrides import LEDGER, empty_ledger, plan_override_status, plan_overrides
 from idspine.profile_ids import plan_profile_ids
 from idspine.read import plan_raw_lookup, plan_records, stage_sources
 from idspine.sqlbuild import sql
@@ -81,8 +82,27 @@ def _run_steps(engine: Engine, steps: list[Step], keep: set[str] | None = None) 
         engine.release([s.name for s in reversed(steps) if s.name not in keep | published])
 
 
-def run_pipeline(config: Config, engine: Engine, progress: Progress | None = None) -> RunInfo:
-    """Run every stage and publish; on any failure the previous outputs stay as they were."""
+def _override_ledger(engine: Engine, schema: str, overrides: pa.Table | None) -> str:
+    """The decisions this run honours: given ones (a trial run), else the published ledger."""
+    if overrides is None:
+        published = engine.read_published(schema, LEDGER)
+        if published is not None:
+            return published
+        overrides = empty_ledger()
+    engine.register_arrow("override_ledger", overrides)
+    return "override_ledger"
+
+
+def run_pipeline(
+    config: Config,
+    engine: Engine,
+    progress: Progress | None = None,
+    overrides: pa.Table | None = None,
+) -> RunInfo:
+    """Run every stage and publish; on any failure the previous outputs stay as they were.
+
+    `overrides` replaces the published override ledger (for trial runs such as `diff`).
+    """
     schema = config.output.schema
     info = RunInfo(uuid.uuid4().hex[:16], _next_run_seq(engine, schema), datetime.now(UTC))
     engine.begin_run(schema)
@@ -101,6 +121,7 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
     with _timed(info, "standardize", progress):
         _run_steps(engine, plan_standardize(config, engine.name), {"lookup", "usable_values"})
     with _timed(info, "candidates", progress):
+        _run_steps(engine, plan_overrides(_override_ledger(engine, schema, overrides)))
         _run_steps(
             engine,
             plan_candidate_pairs(config, engine.name),
@@ -126,6 +147,14 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
     with _timed(info, "golden", progress):
         _run_steps(engine, plan_golden(config, config.output.id_column), set())
     with _timed(info, "publish", progress):
+        _run_steps(
+            engine,
+            [
+                plan_override_status(
+                    info.run_seq, engine.read_published(schema, "identity_override_status")
+                )
+            ],
+        )
         _run_steps(engine, plan_outputs(config))
         _run_steps(engine, plan_metrics(config))
         _stage_run_rows(engine, config, info)

@@ -154,9 +154,10 @@ class DuckDBEngine(Engine):
             "SELECT count(*) FROM duckdb_views() WHERE view_name = $name AND temporary",
             name=lit(name),
         )
-        count = self._execute(query).fetchone()
-        view_count = self._execute(views).fetchone() if schema is None else (0,)
-        return bool(count and count[0]) or bool(view_count and view_count[0])
+        # fetchall: a result left half-read blocks the connection's next registration.
+        count = self._execute(query).fetchall()
+        view_count = self._execute(views).fetchall() if schema is None else [(0,)]
+        return bool(count[0][0]) or bool(view_count[0][0])
 
     def drop(self, name: str, schema: str | None = None) -> None:
         target = self.qualified(name, schema).sql("duckdb")
@@ -168,8 +169,8 @@ class DuckDBEngine(Engine):
     def _is_table(self, name: str) -> bool:
         found = self.connection.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary", [name]
-        ).fetchone()
-        return bool(found and found[0])
+        ).fetchall()
+        return bool(found[0][0])
 
     def columns(self, name: str) -> list[str]:
         target = exp.to_identifier(name, quoted=True).sql("duckdb")
