@@ -383,6 +383,9 @@ TABLES = (
     "identity_matched_ids",
     "identity_profile_ids",
     "identity_profile_redirects",
+    "identity_hub_values",
+    "identity_retired_members",
+    "identity_override_status",
 )
 
 
@@ -545,13 +548,9 @@ def test_spark_publishes_the_same_tables_as_duckdb(spark: SparkSession, tmp_path
     actual = published(cross_engine_config("spark", tmp_path), tmp_path)
     for table, rows in expected.items():
         assert actual[table] == rows, table
-    # The data exercises every status and a refused pair.
-    assert {r["status"] for r in expected["identity_match"]} == {
-        "matched",
-        "unique",
-        "conflict",
-        "missing",
-    }
+    # The data exercises every keep_separate status, a refused pair and its flag.
+    assert {r["status"] for r in expected["identity_match"]} == {"matched", "unique", "missing"}
+    assert any(r["refused_merge"] for r in expected["identity_match"])
     assert "refused" in {r["status"] for r in expected["identity_match_pairs"]}
 
 
