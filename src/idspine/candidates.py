@@ -110,7 +110,10 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
     """Per pair, the best similarity of the criterion (straight or, for groups, reversed).
 
     A group's similarity in one orientation is that of its weakest position, so that
-    "same last name, different first name" never passes a names criterion.
+    "same last name, different first name" never passes a names criterion. `score` is NULL
+    unless both records hold every position. `partial`, the weakest of the positions both
+    records hold (same position only, never swapped), lets a partly named record be judged
+    under `allow_missing`: it may pass as missing only if nothing it has disagrees.
     """
     members = criterion.identifiers
 
@@ -147,8 +150,14 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
         in_a=_in_group("a", criterion),
         in_b=_in_group("b", criterion),
     )
+    # `least` skips NULLs: the positions both records hold; NULL when they share none.
+    partial: exp.Expr = exp.cast(exp.null(), "double")
+    if len(members) > 1:
+        partial = exp.func("least", *[cell(m, m) for m in members])
     return (
-        exp.select("left_id", "right_id", exp.alias_(score, "score"))
+        exp.select(
+            "left_id", "right_id", exp.alias_(score, "score"), exp.alias_(partial, "partial")
+        )
         .from_(subquery(per_position, "positions"))
         .group_by("left_id", "right_id")
     )
@@ -165,12 +174,14 @@ def _contested_records(rule: Rule, scores: str, threshold: float) -> exp.Expr:
     sharing the anchor: the anchor is then contested (a household email, say) and a record
     missing the value could belong to either person. Every record holding an anchor value of
     a disagreeing record is contested too, so two records missing the value do not merge
-    with each other either.
+    with each other either. A disagreement on the positions two partly named records share
+    counts too.
     """
     anchor_identifiers = [lit(m) for a in rule.anchors for m in a.identifiers]
     return sql(
         "SELECT DISTINCT b.record_id FROM (SELECT left_id AS record_id FROM $f "
-        "WHERE score < $t UNION SELECT right_id FROM $f WHERE score < $t) AS d "
+        "WHERE coalesce(score, partial) < $t UNION SELECT right_id FROM $f "
+        "WHERE coalesce(score, partial) < $t) AS d "
         "JOIN anchor_values AS a ON a.record_id = d.record_id AND $in_a "
         "JOIN anchor_values AS b ON b.identifier = a.identifier AND b.value = a.value",
         f=exp.to_table(scores, quoted=True),
@@ -179,17 +190,22 @@ def _contested_records(rule: Rule, scores: str, threshold: float) -> exp.Expr:
     )
 
 
-def _criterion_state(criterion: Criterion, value: exp.Expr, contested: exp.Expr) -> exp.Expr:
-    """passed / failed (scored below the threshold) / missing (fails) / missing_allowed
-    (passes) / contested (missing, allowed, but the anchor is contested: fails)."""
+def _criterion_state(
+    criterion: Criterion, value: exp.Expr, partial: exp.Expr, contested: exp.Expr
+) -> exp.Expr:
+    """passed / failed (scored below the threshold, or a partly named record disagreeing
+    on a position both hold) / missing (fails) / missing_allowed (passes) / contested
+    (missing, allowed, but the anchor is contested: fails)."""
     return sql(
         "CASE WHEN $v >= $t THEN 'passed' WHEN $v2 IS NOT NULL THEN 'failed' "
-        "WHEN NOT $allow THEN 'missing' WHEN $contested THEN 'contested' "
-        "ELSE 'missing_allowed' END",
+        "WHEN NOT $allow THEN 'missing' WHEN $partial < $t2 THEN 'failed' "
+        "WHEN $contested THEN 'contested' ELSE 'missing_allowed' END",
         v=value,
         v2=value.copy(),
         t=lit(criterion.threshold),
+        t2=lit(criterion.threshold),
         allow=lit(criterion.allow_missing),
+        partial=partial,
         contested=contested,
     )
 
@@ -245,12 +261,15 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
                     join_type="left",
                 )
             contested = sql(f"xl{i}.record_id IS NOT NULL OR xr{i}.record_id IS NOT NULL")
-        state = _criterion_state(criterion, value, contested)
+        partial = exp.column("partial", f"f{i}")
+        state = _criterion_state(criterion, value, partial, contested)
         states.append(state)
+        # The similarity that decided: the whole group's, else the shared positions'.
+        decided = exp.func("coalesce", value.copy(), partial.copy())
         evaluated = evaluated.select(
-            exp.alias_(value.copy(), f"score_{i}"), exp.alias_(state.copy(), f"state_{i}")
+            exp.alias_(decided, f"score_{i}"), exp.alias_(state.copy(), f"state_{i}")
         )
-        scores.append(sql("coalesce($v, $t)", v=value.copy(), t=lit(criterion.threshold)))
+        scores.append(sql("coalesce($v, $t)", v=decided.copy(), t=lit(criterion.threshold)))
     if scores:
         total: exp.Expr = scores[0]
         for item in scores[1:]:
