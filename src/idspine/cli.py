@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from idspine.cli_overrides import register as register_override_commands
 from idspine.config import load_config
 from idspine.errors import ConfigError, IdspineError, InputError
 
@@ -181,6 +182,9 @@ def schema() -> None:
     from idspine.config_model import ProjectSpec
 
     sys.stdout.write(json.dumps(ProjectSpec.model_json_schema(by_alias=True), indent=2) + "\n")
+
+
+register_override_commands(app, console, _fail)
 
 
 def main() -> None:

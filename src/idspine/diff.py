@@ -10,21 +10,32 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pyarrow as pa
 from sqlglot import exp
 
 from idspine.config import Config, Output
 from idspine.engines import open_engine
 from idspine.engines.base import Step
 from idspine.errors import RunError
+from idspine.overrides import current_ledger
 from idspine.pipeline import run_pipeline
 from idspine.sqlbuild import sql
 
 EXAMPLES = 10
 
 
-def diff_configs(current: Config, changed: Config) -> dict[str, Any]:
+def diff_configs(
+    current: Config, changed: Config, overrides: pa.Table | None = None
+) -> dict[str, Any]:
+    """What running `changed` would change against the published run of `current`.
+
+    The trial run honours the current override ledger (or `overrides`, to preview a new
+    decision), so a config diff shows the config's effect alone.
+    """
     engine = open_engine(current)
     try:
+        if overrides is None:
+            overrides = current_ledger(current.output.schema, engine)
         published = engine.read_published(current.output.schema, "identity_match")
         if published is None:
             raise RunError(
@@ -47,7 +58,7 @@ def diff_configs(current: Config, changed: Config) -> dict[str, Any]:
     )
     trial = open_engine(scratch)
     try:
-        run_pipeline(scratch, trial)
+        run_pipeline(scratch, trial, overrides=overrides)
         trial.register_arrow("diff_current", current_match)
         new_match = exp.table_("identity_match", db=scratch.output.schema, quoted=True)
         # One join of the current and the trial membership, read by the three summaries.

@@ -15,6 +15,7 @@ from sqlglot import exp
 from idspine.config import Config, Rule
 from idspine.engines import Engine, open_engine
 from idspine.errors import InputError, Problem
+from idspine.overrides import IDENTIFIER_PREFIX, current_ledger
 from idspine.pair_verdict import RuleVerdict, rule_verdicts
 from idspine.sqlbuild import lit, sql
 
@@ -155,6 +156,19 @@ def _describe_verdict(
     return "; ".join(reasons) or "does not match"
 
 
+def _refusal(identifier: str, decisions: dict[str, dict[str, Any]]) -> str:
+    """Why a pair was refused: a conflict limit, or a steward's decision."""
+    if not identifier.startswith(IDENTIFIER_PREFIX):
+        return f"the union would hold too many values of {identifier}"
+    decision = decisions.get(identifier.removeprefix(IDENTIFIER_PREFIX))
+    if decision is None:
+        return f"override {identifier.removeprefix(IDENTIFIER_PREFIX)}"
+    return (
+        f"override {decision['override_id']} ({decision['kind']} by {decision['created_by']}: "
+        f"{decision['reason']})"
+    )
+
+
 def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
     engine = open_engine(config)
     try:
@@ -207,11 +221,16 @@ def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
             s2=second["source"],
             k2=second["record_key"],
         )
+        decisions = {
+            row["override_id"]: row
+            for row in current_ledger(config.output.schema, engine).to_pylist()
+            if row["action"] == "add"
+        }
         for pair in refused:
             reasons.append(
                 f"pair {pair['left_source']}:{pair['left_key']} ~ {pair['right_source']}:"
-                f"{pair['right_key']} (rule {pair['rule']}) was refused: the union would hold "
-                f"too many values of {pair['conflict_identifier']}"
+                f"{pair['right_key']} (rule {pair['rule']}) was refused: "
+                + _refusal(pair["conflict_identifier"], decisions)
             )
         answer["refused_pairs"] = refused
         answer["reasons"] = reasons

@@ -24,7 +24,7 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
-from idspine.engines.base import Step
+from idspine.engines.base import Engine, Step
 from idspine.sqlbuild import lit, sql
 
 LEDGER = "identity_overrides"
@@ -51,6 +51,16 @@ LEDGER_SCHEMA = pa.schema(
 
 def empty_ledger() -> pa.Table:
     return LEDGER_SCHEMA.empty_table()
+
+
+def current_ledger(schema: str, engine: Engine) -> pa.Table:
+    """The published ledger (empty before the first decision)."""
+    published = engine.read_published(schema, LEDGER)
+    if published is None:
+        return empty_ledger()
+    return engine.fetch_arrow(
+        sql("SELECT * FROM $t", t=exp.to_table(published, quoted=True))
+    ).select(LEDGER_SCHEMA.names)
 
 
 def plan_overrides(ledger: str) -> list[Step]:
