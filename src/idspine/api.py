@@ -71,17 +71,22 @@ class Result:
 
 
 def resolve(
-    config: Config | str | Path, *, engine: Engine | None = None, progress: Progress | None = None
+    config: Config | str | Path,
+    *,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
 ) -> Result:
     """Run the whole pipeline for a config (a `Config` or a path to its YAML file).
 
     Returns a `Result` whose engine stays open so the tables can be read; close it when
-    done (or use it as a context manager).
+    done (or use it as a context manager). Raises `HeldRun` when a publish check fails
+    (nothing published) unless `force`.
     """
     resolved = config if isinstance(config, Config) else load_config(config)
     active = engine or open_engine(resolved)
     try:
-        info = run_pipeline(resolved, active, progress)
+        info = run_pipeline(resolved, active, progress, force=force)
     except IdspineError:
         active.close()
         raise

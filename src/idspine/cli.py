@@ -1,6 +1,7 @@
 """The `idspine` command line: a thin layer over the Python API.
 
-Exit codes: 0 ok, 1 the run failed, 2 bad configuration, input or usage.
+Exit codes: 0 ok, 1 the run failed, 2 bad configuration, input or usage, 3 the run was
+held by a publish check (nothing published).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rich.console import Console
 
 from idspine.cli_overrides import register as register_override_commands
 from idspine.config import load_config
-from idspine.errors import ConfigError, IdspineError, InputError
+from idspine.errors import ConfigError, HeldRun, IdspineError, InputError
 
 app = typer.Typer(
     name="idspine",
@@ -31,9 +32,13 @@ ConfigArgument = Annotated[Path, typer.Argument(help="The YAML configuration fil
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_HELD = 3
 
 
 def _fail(exc: IdspineError) -> typer.Exit:
+    if isinstance(exc, HeldRun):
+        errors.print(f"[bold yellow]held:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        return typer.Exit(EXIT_HELD)
     usage = isinstance(exc, ConfigError | InputError)
     errors.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(EXIT_USAGE if usage else EXIT_FAILED)
@@ -62,8 +67,11 @@ def validate(config: ConfigArgument) -> None:
 def run(
     config: ConfigArgument,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only print errors.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Publish even when a publish check fails.")
+    ] = False,
 ) -> None:
-    """Run the whole pipeline and publish the output tables."""
+    """Run the whole pipeline and publish the output tables (exit 3: held by a check)."""
     from idspine.api import resolve
     from idspine.summary import print_summary
 
@@ -75,7 +83,7 @@ def run(
                 if not quiet:
                     status.update(f"[bold]{stage}[/] …")
 
-            result = resolve(resolved, progress=progress)
+            result = resolve(resolved, progress=progress, force=force)
     except IdspineError as exc:
         raise _fail(exc) from None
     with result:

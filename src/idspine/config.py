@@ -20,7 +20,16 @@ from pydantic import ValidationError
 from idspine.comparators import COMPARATORS, MATCH_LEVELS
 from idspine.config_model import FuzzyCriterion, GoldenFieldSpec, ProjectSpec
 from idspine.config_problems import pydantic_problems, suggest
-from idspine.config_types import Config, Criterion, GoldenField, Identifier, Output, Rule, Source
+from idspine.config_types import (
+    Checks,
+    Config,
+    Criterion,
+    GoldenField,
+    Identifier,
+    Output,
+    Rule,
+    Source,
+)
 from idspine.errors import ConfigError, Problem
 
 __all__ = [
@@ -96,6 +105,7 @@ def resolve(spec: ProjectSpec, base_dir: Path, label: str | None = None) -> Conf
         sample_profiles=spec.sample_profiles,
         config_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16],
         base_dir=base_dir,
+        checks=Checks(**spec.checks.model_dump()),
     )
 
 

@@ -123,6 +123,19 @@ class SparkSpec(Strict):
     checkpoint_dir: str | None = None
 
 
+class ChecksSpec(Strict):
+    """The publish gate (see checks.py). A limit set to null is off."""
+
+    max_profile_records: Annotated[int, Field(ge=1)] | None = 1000
+    max_id_churn: Annotated[float, Field(ge=0.0)] | None = 0.2
+    max_profile_count_change: Annotated[float, Field(ge=0.0)] | None = 0.2
+    max_match_rate_change: Annotated[float, Field(ge=0.0)] | None = 0.2
+    max_new_hub_records: Annotated[int, Field(ge=0)] | None = 10000
+    min_resolution_rate: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    max_source_shrink: Annotated[float, Field(ge=0.0, le=1.0)] | None = 0.5
+    min_population: Annotated[int, Field(ge=0)] = 100
+
+
 class ProjectSpec(Strict):
     """The whole YAML file."""
 
@@ -137,3 +150,4 @@ class ProjectSpec(Strict):
     conflict_policy: Literal["keep_separate", "quarantine"] = "keep_separate"
     golden: dict[str, Strategy | GoldenFieldSpec] = {}
     sample_profiles: Annotated[int, Field(ge=0)] = 20
+    checks: ChecksSpec = ChecksSpec()

@@ -87,6 +87,20 @@ class Output:
 
 
 @dataclass(frozen=True)
+class Checks:
+    """Publish-gate limits (None = off); see checks.py."""
+
+    max_profile_records: int | None = 1000
+    max_id_churn: float | None = 0.2
+    max_profile_count_change: float | None = 0.2
+    max_match_rate_change: float | None = 0.2
+    max_new_hub_records: int | None = 10000
+    min_resolution_rate: float | None = None
+    max_source_shrink: float | None = 0.5
+    min_population: int = 100
+
+
+@dataclass(frozen=True)
 class Config:
     project: str
     engine: Literal["duckdb", "spark"]
@@ -100,6 +114,7 @@ class Config:
     sample_profiles: int
     config_hash: str
     base_dir: Path = field(default_factory=Path.cwd)
+    checks: Checks = field(default_factory=Checks)
 
     def identifier(self, name: str) -> Identifier:
         return next(i for i in self.identifiers if i.name == name)

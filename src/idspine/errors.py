@@ -4,7 +4,8 @@ IdspineError
 ├── ConfigError        bad configuration (CLI exit code 2); carries every problem found
 ├── InputError         bad input data: missing column, null or duplicate keys, unreadable file
 ├── EngineError        an engine cannot do what the config asks (capability, connection)
-└── RunError           a run failed after validation (CLI exit code 1)
+├── RunError           a run failed after validation (CLI exit code 1)
+└── HeldRun            the publish gate held a run: checks failed (CLI exit code 3)
 """
 
 from __future__ import annotations
@@ -57,3 +58,17 @@ class EngineError(IdspineError):
 
 class RunError(IdspineError):
     """A run failed after its configuration was validated; previous outputs are intact."""
+
+
+class HeldRun(IdspineError):
+    """A publish check failed: nothing was published but the run history (status `held`)."""
+
+    def __init__(self, run_id: str, failed: list[str]) -> None:
+        self.run_id = run_id
+        self.failed = failed
+        body = "\n".join(f"  - {line}" for line in failed)
+        super().__init__(
+            f"run {run_id} was held by the publish checks; the previous outputs are unchanged:"
+            f"\n{body}\nInspect it (idspine report), fix the cause, or publish anyway with "
+            "`idspine run --force`."
+        )

@@ -18,9 +18,11 @@ from sqlglot import exp
 
 from idspine._version import __version__
 from idspine.candidates import plan_candidate_pairs
+from idspine.checks import CheckResult, check_metrics, evaluate_checks
 from idspine.cluster import ClusterStats, cluster
 from idspine.config import Config
 from idspine.engines.base import Engine, Step
+from idspine.errors import HeldRun
 from idspine.golden import plan_golden
 from idspine.membership import plan_membership
 from idspine.metrics import plan_metrics
@@ -46,6 +48,7 @@ class RunInfo:
     stage_seconds: dict[str, float] = field(default_factory=dict)
     cluster_stats: ClusterStats = field(default_factory=ClusterStats)
     warnings: list[str] = field(default_factory=list)
+    checks: list[CheckResult] = field(default_factory=list)
 
 
 @contextmanager
@@ -63,7 +66,9 @@ def _next_run_seq(engine: Engine, schema: str) -> int:
         return 1
     row = engine.fetch_arrow(
         sql(
-            "SELECT coalesce(max(run_seq), 0) AS last FROM $t WHERE status = 'succeeded'",
+            # Held runs count too: every run row keeps its own number.
+            "SELECT coalesce(max(run_seq), 0) AS last FROM $t "
+            "WHERE status IN ('succeeded', 'held')",
             t=exp.to_table(runs, quoted=True),
         )
     )
@@ -98,10 +103,12 @@ def run_pipeline(
     engine: Engine,
     progress: Progress | None = None,
     overrides: pa.Table | None = None,
+    force: bool = False,
 ) -> RunInfo:
     """Run every stage and publish; on any failure the previous outputs stay as they were.
 
     `overrides` replaces the published override ledger (for trial runs such as `diff`).
+    When a publish check fails the run is held (HeldRun) unless `force`.
     """
     schema = config.output.schema
     info = RunInfo(uuid.uuid4().hex[:16], _next_run_seq(engine, schema), datetime.now(UTC))
@@ -157,13 +164,25 @@ def run_pipeline(
         )
         _run_steps(engine, plan_outputs(config))
         _run_steps(engine, plan_metrics(config))
-        _stage_run_rows(engine, config, info)
+        results = evaluate_checks(engine, config.checks, schema)
+        info.checks = results
+        failed = [r.describe() for r in results if r.failed]
+        held = bool(failed) and not force
+        engine.register_arrow("check_metrics", check_metrics(results, force))
+        _stage_run_rows(engine, config, info, "held" if held else "succeeded")
+        if held:
+            # Only the run history: the staged outputs stay for inspection until the next run.
+            engine.publish(schema, {}, APPENDED)
+            info.status = "held"
+            raise HeldRun(info.run_id, failed)
         engine.publish(schema, PUBLISHED, APPENDED)
+    if failed:
+        info.warnings.append("published despite failed checks (--force): " + "; ".join(failed))
     info.status = "succeeded"
     return info
 
 
-def _stage_run_rows(engine: Engine, config: Config, info: RunInfo) -> None:
+def _stage_run_rows(engine: Engine, config: Config, info: RunInfo, status: str) -> None:
     info.finished_at = datetime.now(UTC)
     stats = info.cluster_stats
     extra = {
@@ -187,12 +206,13 @@ def _stage_run_rows(engine: Engine, config: Config, info: RunInfo) -> None:
             "run_metrics",
             sql(
                 "SELECT $run AS run_id, metric, dimension, value FROM metric_values UNION ALL "
-                "SELECT $run, metric, dimension, value FROM run_extra_metrics",
+                "SELECT $run, metric, dimension, value FROM run_extra_metrics UNION ALL "
+                "SELECT $run, metric, dimension, value FROM check_metrics",
                 run=exp.Literal.string(info.run_id),
             ),
         )
     )
-    engine.register_arrow("out_run", run_row(config, info, "succeeded"))
+    engine.register_arrow("out_run", run_row(config, info, status))
 
 
 def run_row(config: Config, info: RunInfo, status: str) -> pa.Table:
