@@ -57,3 +57,10 @@ class EngineError(IdspineError):
 
 class RunError(IdspineError):
     """A run failed after its configuration was validated; previous outputs are intact."""
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a file the system refused: what, which file, why (no traceback)."""
+    reason = error.strerror or type(error).__name__
+    target = f" {error.filename}" if error.filename else ""
+    return f"cannot access{target}: {reason}"
