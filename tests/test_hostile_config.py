@@ -16,7 +16,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import project, write_csv
+from tests.conftest import ENGINES, project, write_csv
 from typer.testing import CliRunner, Result
 
 import idspine
@@ -131,6 +131,8 @@ HOSTILE: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]] = [
      ("sources.crm_contacts.order_by.format", "not a valid time format")),
     ("9-trailing-percent-format", setter(*CRM, "order_by", "format", value="%Y-%m-%"),
      ("sources.crm_contacts.order_by.format",)),
+    ("7-markup-in-a-message", setter("identifiers", "email", "block_patterns", value=["[/x]("]),
+     ("identifiers.email.block_patterns[0]", "[/x](")),
     ("9-schema-temp", setter("output", "schema", value="temp"), ("output.schema",)),
     ("9-schema-system", setter("output", "schema", value="system"), ("output.schema",)),
     ("9-schema-information-schema", setter("output", "schema", value="information_schema"),
@@ -239,12 +241,14 @@ def test_a_renamed_id_column_keeps_every_id(quickstart: Path) -> None:
     assert sorted(again, key=repr) == sorted(before, key=repr)
 
 
-def test_latin_1_csv_is_read_with_its_encoding(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_latin_1_csv_is_read_with_its_encoding(tmp_path: Path, engine: str) -> None:
     (tmp_path / "people.csv").write_bytes(
         "id,updated,email,city\n1,2024-01-01,zoe@x.com,Orléans\n".encode("latin-1")
     )
     config = {
-        "output": {"database": "out.duckdb"},
+        "engine": engine,
+        "output": {"database": "out.duckdb", "location": "out"},
         "identifiers": {"email": {"type": "email"}},
         "sources": {
             "people": {
@@ -262,7 +266,8 @@ def test_latin_1_csv_is_read_with_its_encoding(tmp_path: Path) -> None:
         assert result.arrow("golden").column("city").to_pylist() == ["Orléans"]
 
 
-def test_invisible_characters_do_not_split_a_person(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_invisible_characters_do_not_split_a_person(tmp_path: Path, engine: str) -> None:
     config = project(
         tmp_path,
         {
@@ -271,6 +276,7 @@ def test_invisible_characters_do_not_split_a_person(tmp_path: Path) -> None:
         },
         identifiers={"email": {"type": "email"}},
         rules=[{"name": "same_email", "match": {"email": "exact"}}],
+        engine=engine,
     )
     with idspine.resolve(idspine.load_config(config, base_dir=tmp_path)) as result:
         assert result.arrow("golden").column("email").to_pylist() == ["anna@gmail.com"]

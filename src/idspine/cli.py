@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from idspine._version import __version__
 from idspine.config import load_config
@@ -37,8 +38,11 @@ def _fail(exc: IdspineError | OSError) -> typer.Exit:
     # A file idspine cannot read or write (permissions, a folder where a file is expected)
     # is the user's to fix, like a bad config: no traceback, exit code 2.
     usage = isinstance(exc, ConfigError | InputError | OSError)
-    message = exc if isinstance(exc, IdspineError) else describe_os_error(exc)
-    errors.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    message = str(exc) if isinstance(exc, IdspineError) else describe_os_error(exc)
+    # Escaped: messages quote user input, where `[/x]` would be read as markup and fail.
+    errors.print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
     return typer.Exit(EXIT_USAGE if usage else EXIT_FAILED)
 
 
@@ -76,7 +80,7 @@ def validate(config: ConfigArgument) -> None:
     for name, count in counts.items():
         console.print(f"  {name}: {count:,} records")
     for warning in resolved.warnings:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 @app.command()
