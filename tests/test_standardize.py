@@ -133,6 +133,20 @@ BASE_TABLE = [
     ("runs   of    spaces", "runs of spaces"),
     ("line\nbreak", "line break"),
     (" \t mixed \t\t white \n ", "mixed white"),
+    # invisible characters go: zero-width space, non-joiner, joiner, BOM, soft hyphen,
+    # bidi mark, NUL and other controls (a control that is whitespace becomes a space)
+    ("an\u200bna", "anna"),
+    ("an\u200cna", "anna"),
+    ("an\u200dna", "anna"),
+    ("\ufeffanna", "anna"),
+    ("an\u00adna", "anna"),
+    ("anna\u200e", "anna"),
+    ("an\x00na", "anna"),
+    ("an\x01na\x7f", "anna"),
+    ("an\x1bna", "anna"),
+    ("an\x85na", "an na"),
+    ("\u200b", ABSENT),
+    ("\x00", ABSENT),
     # text keeps accents and punctuation: only the base cleaning applies
     ("Zoé", "zoé"),
     ("Hélène", "hélène"),
@@ -171,6 +185,8 @@ def test_base_cleaning(
 
 EMAIL_PLAIN = [
     ("John.Doe@Example.COM", "john.doe@example.com"),
+    ("an\u200bna@gmail.com", "anna@gmail.com"),
+    ("\ufeffanna@gmail.com\x00", "anna@gmail.com"),
     ("  jdoe@example.com\t", "jdoe@example.com"),
     (fullwidth("john@example.com"), "john@example.com"),
     ("zoé@exemple.fr", "zoé@exemple.fr"),

@@ -9,6 +9,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from idspine.config import Config, load_config
+from idspine.config_checks import check_output_folder
 from idspine.engines import Engine, open_engine
 from idspine.errors import IdspineError, RunError
 from idspine.outputs import APPENDED, PUBLISHED
@@ -84,9 +85,12 @@ def resolve(
     (nothing published) unless `force`.
     """
     resolved = config if isinstance(config, Config) else load_config(config)
+    if engine is None:
+        check_output_folder(resolved)
     active = engine or open_engine(resolved)
     try:
         info = run_pipeline(resolved, active, progress, force=force)
+        info.warnings[:0] = resolved.warnings
     except IdspineError:
         active.close()
         raise

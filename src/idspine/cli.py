@@ -13,10 +13,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
+from idspine._version import __version__
 from idspine.cli_overrides import register as register_override_commands
 from idspine.config import load_config
-from idspine.errors import ConfigError, HeldRun, IdspineError, InputError
+from idspine.errors import ConfigError, HeldRun, IdspineError, InputError, describe_os_error
 
 app = typer.Typer(
     name="idspine",
@@ -35,13 +37,40 @@ EXIT_USAGE = 2
 EXIT_HELD = 3
 
 
-def _fail(exc: IdspineError) -> typer.Exit:
+def _fail(exc: IdspineError | OSError) -> typer.Exit:
     if isinstance(exc, HeldRun):
-        errors.print(f"[bold yellow]held:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        errors.print(
+            f"[bold yellow]held:[/] {escape(str(exc))}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
         return typer.Exit(EXIT_HELD)
-    usage = isinstance(exc, ConfigError | InputError)
-    errors.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    # A file idspine cannot read or write (permissions, a folder where a file is expected)
+    # is the user's to fix, like a bad config: no traceback, exit code 2.
+    usage = isinstance(exc, ConfigError | InputError | OSError)
+    message = str(exc) if isinstance(exc, IdspineError) else describe_os_error(exc)
+    # Escaped: messages quote user input, where `[/x]` would be read as markup and fail.
+    errors.print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
     return typer.Exit(EXIT_USAGE if usage else EXIT_FAILED)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        console.print(f"idspine {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_show_version),
+    ] = False,
+) -> None:
+    """Identity resolution: one stable profile per person from your customer tables."""
 
 
 @app.command()
@@ -52,7 +81,7 @@ def validate(config: ConfigArgument) -> None:
     try:
         resolved = load_config(config)
         counts = validate_sources(resolved)
-    except IdspineError as exc:
+    except (IdspineError, OSError) as exc:
         raise _fail(exc) from None
     console.print(
         f"[green]ok[/]: {config} is valid "
@@ -61,6 +90,8 @@ def validate(config: ConfigArgument) -> None:
     )
     for name, count in counts.items():
         console.print(f"  {name}: {count:,} records")
+    for warning in resolved.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 @app.command()
@@ -84,7 +115,7 @@ def run(
                     status.update(f"[bold]{stage}[/] …")
 
             result = resolve(resolved, progress=progress, force=force)
-    except IdspineError as exc:
+    except (IdspineError, OSError) as exc:
         raise _fail(exc) from None
     with result:
         if not quiet:
@@ -105,7 +136,7 @@ def report(
         resolved = load_config(config)
         target = output or Path(resolved.output.database).with_suffix(".report.html")
         path = build_report(resolved, target)
-    except IdspineError as exc:
+    except (IdspineError, OSError) as exc:
         raise _fail(exc) from None
     console.print(f"report written to {path}")
 
@@ -136,7 +167,7 @@ def explain(
             if profile
             else explain_records(resolved, records[0], records[1])
         )
-    except IdspineError as exc:
+    except (IdspineError, OSError) as exc:
         raise _fail(exc) from None
     if as_json:
         console.print_json(json.dumps(answer, default=str))
@@ -154,7 +185,7 @@ def diff(
 
     try:
         outcome = diff_configs(load_config(config), load_config(changed))
-    except IdspineError as exc:
+    except (IdspineError, OSError) as exc:
         raise _fail(exc) from None
     console.print(render_diff(outcome), highlight=False, markup=False)
 
@@ -178,9 +209,9 @@ def init(
         raise typer.Exit(EXIT_USAGE)
     try:
         text = starter_config(source or [], output.parent)
-    except IdspineError as exc:
+        output.write_text(text, encoding="utf-8")
+    except (IdspineError, OSError) as exc:
         raise _fail(exc) from None
-    output.write_text(text, encoding="utf-8")
     console.print(f"wrote {output}; edit it, then run: idspine validate {output}")
 
 

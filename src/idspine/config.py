@@ -14,10 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import phonenumbers
-import yaml
 from pydantic import ValidationError
 
 from idspine.comparators import COMPARATORS, MATCH_LEVELS
+from idspine.config_checks import (
+    check_database,
+    check_engine_options,
+    check_names,
+    check_with_duckdb,
+    csv_encoding,
+    unmapped_warnings,
+)
 from idspine.config_model import FuzzyCriterion, GoldenFieldSpec, ProjectSpec
 from idspine.config_problems import pydantic_problems, suggest
 from idspine.config_types import (
@@ -30,6 +37,7 @@ from idspine.config_types import (
     Rule,
     Source,
 )
+from idspine.config_yaml import read_yaml
 from idspine.errors import ConfigError, Problem
 
 __all__ = [
@@ -56,14 +64,7 @@ def load_config(source: str | Path | dict[str, Any], base_dir: Path | None = Non
     else:
         path = Path(source)
         label = str(path)
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError([Problem("", f"config file not found: {path}")]) from None
-        except yaml.YAMLError as exc:
-            raise ConfigError([Problem("", f"not valid YAML: {exc}")], label) from None
-        if not isinstance(raw, dict):
-            raise ConfigError([Problem("", "the file must hold a YAML mapping")], label)
+        raw = read_yaml(path)
         root = base_dir or path.resolve().parent
     try:
         spec = ProjectSpec.model_validate(raw)
@@ -80,9 +81,14 @@ def resolve(spec: ProjectSpec, base_dir: Path, label: str | None = None) -> Conf
     sources = _resolve_sources(spec, base_dir, known, problems)
     rules = _resolve_rules(spec, known, problems)
     golden = _resolve_golden(spec, known, sources, problems)
-    for name in (spec.output.schema_name, spec.output.id_column):
+    for key, name in (("schema", spec.output.schema_name), ("id_column", spec.output.id_column)):
         if not NAME_PATTERN.match(name):
-            problems.append(Problem("output", f"'{name}' is not a plain SQL name"))
+            problems.append(Problem(f"output.{key}", f"'{name}' is not a plain SQL name"))
+    database = _under(base_dir, spec.output.database)
+    check_names(spec, problems)
+    check_database(spec, database, problems)
+    check_engine_options(spec, problems)
+    check_with_duckdb(spec, problems)
     if problems:
         raise ConfigError(problems, label)
     canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
@@ -92,7 +98,7 @@ def resolve(spec: ProjectSpec, base_dir: Path, label: str | None = None) -> Conf
         engine=spec.engine,
         engine_options=engine_options,
         output=Output(
-            database=str(_under(base_dir, spec.output.database)),
+            database=str(database),
             schema=spec.output.schema_name,
             id_column=spec.output.id_column,
             location=str(_under(base_dir, spec.output.location)) if spec.output.location else None,
@@ -106,6 +112,7 @@ def resolve(spec: ProjectSpec, base_dir: Path, label: str | None = None) -> Conf
         config_hash=hashlib.sha256(canonical.encode()).hexdigest()[:16],
         base_dir=base_dir,
         checks=Checks(**spec.checks.model_dump()),
+        warnings=tuple(unmapped_warnings(spec)),
     )
 
 
@@ -130,11 +137,6 @@ def _resolve_identifiers(spec: ProjectSpec, problems: list[Problem]) -> tuple[Id
                 problems.append(Problem(f"{path}.default_region", f"unknown region '{region}'"))
         if ident.type == "custom":
             _check_custom_expression(ident.expression, f"{path}.expression", problems)
-        for index, pattern in enumerate(ident.block_patterns):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                problems.append(Problem(f"{path}.block_patterns[{index}]", f"bad regex: {exc}"))
         nicknames: tuple[tuple[str, str], ...] | bool = (
             tuple(sorted(ident.nicknames.items()))
             if isinstance(ident.nicknames, dict)
@@ -239,6 +241,7 @@ def _resolve_sources(
                 file_format=file_format,
                 csv_delimiter=source.csv.delimiter,
                 csv_header=source.csv.header,
+                csv_encoding=csv_encoding(source.csv.encoding),
                 primary_key=source.primary_key,
                 order_column=order.column if order else str(source.order_by),
                 order_format=order.format if order else None,

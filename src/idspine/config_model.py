@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_THREADS = 1024
+
 IdentifierType = Literal["email", "phone", "name", "id", "text", "custom"]
 MatchLevel = Literal["exact", "fuzzy_strong", "fuzzy_medium"]
 ComparatorName = Literal["jaro_winkler", "levenshtein", "damerau_levenshtein", "jaccard_tokens"]
@@ -62,7 +64,7 @@ class OrderBy(Strict):
 class CsvOptions(Strict):
     delimiter: str = ","
     header: bool = True
-    encoding: str = "utf-8"
+    encoding: str = "utf-8"  # checked in config_checks: utf-8, utf-16 or latin-1
 
 
 class SourceSpec(Strict):
@@ -112,8 +114,9 @@ class OutputSpec(Strict):
 
 
 class DuckDBSpec(Strict):
-    threads: Annotated[int, Field(ge=1)] | None = None
-    memory_limit: str | None = None
+    # DuckDB accepts any thread count and then stalls starting them: bound it sensibly.
+    threads: Annotated[int, Field(ge=1, le=MAX_THREADS)] | None = None
+    memory_limit: str | None = None  # checked in config_checks: "8GB", "500MiB", "80%"
 
 
 class SparkSpec(Strict):

@@ -33,6 +33,7 @@ class Source:
     file_format: Literal["csv", "parquet"] | None
     csv_delimiter: str
     csv_header: bool
+    csv_encoding: str  # utf-8, utf-16 or latin-1 (checked in config_checks)
     primary_key: str
     order_column: str
     order_format: str | None
@@ -115,6 +116,9 @@ class Config:
     config_hash: str
     base_dir: Path = field(default_factory=Path.cwd)
     checks: Checks = field(default_factory=Checks)
+    # Not errors, but likely mistakes (a rule on an identifier no source maps); shown by
+    # `validate` and `run`.
+    warnings: tuple[str, ...] = ()
 
     def identifier(self, name: str) -> Identifier:
         return next(i for i in self.identifiers if i.name == name)

@@ -72,3 +72,10 @@ class HeldRun(IdspineError):
             f"\n{body}\nInspect it (idspine report), fix the cause, or publish anyway with "
             "`idspine run --force`."
         )
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a file the system refused: what, which file, why (no traceback)."""
+    reason = error.strerror or type(error).__name__
+    target = f" {error.filename}" if error.filename else ""
+    return f"cannot access{target}: {reason}"

@@ -28,7 +28,7 @@ from idspine.membership import plan_membership
 from idspine.metrics import plan_metrics
 from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
 from idspine.overrides import LEDGER, empty_ledger, plan_override_status, plan_overrides
-from idspine.profile_ids import plan_profile_ids
+from idspine.profile_ids import plan_profile_ids, previous_id_column
 from idspine.read import plan_raw_lookup, plan_records, stage_sources
 from idspine.sqlbuild import sql
 from idspine.standardize import plan_standardize
@@ -138,16 +138,20 @@ def run_pipeline(
         info.cluster_stats = cluster(config, engine)
         _run_steps(engine, plan_membership(config), {"membership"})
     with _timed(info, "profile_ids", progress):
+        previous_match = engine.read_published(schema, "identity_match")
         _run_steps(
             engine,
             plan_profile_ids(
                 info.run_seq,
                 info.run_id,
-                engine.read_published(schema, "identity_match"),
+                previous_match,
                 engine.read_published(schema, "identity_profile_ids"),
                 engine.read_published(schema, "identity_profile_redirects"),
                 engine.read_published(schema, "identity_retired_members"),
-                config.output.id_column,
+                previous_id_column(
+                    engine.columns(previous_match) if previous_match else [],
+                    config.output.id_column,
+                ),
             ),
             {"profile_assignment", "id_changes"},
         )

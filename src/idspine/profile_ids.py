@@ -40,6 +40,22 @@ EMPTY_RETIRED = (
 )
 
 
+# Columns of identity_match besides the id column (see outputs.py).
+MATCH_COLUMNS = ("source", "record_key", "status", "refused_merge", "over_limit")
+
+
+def previous_id_column(columns: list[str], id_column: str) -> str:
+    """The id column of the previous identity_match, read by what is there.
+
+    After `output.id_column` is renamed, the previous run's ids sit under the old name: the
+    one column that is not a fixed one. Reading it there keeps every id across the rename.
+    """
+    if id_column in columns:
+        return id_column
+    others = [c for c in columns if c not in MATCH_COLUMNS]
+    return others[0] if len(others) == 1 else id_column
+
+
 def _published(table: str | None, template: str, empty: str) -> exp.Expr:
     """A previous run's published table (`template` reads it as `$t`), or an empty one."""
     if table is None:

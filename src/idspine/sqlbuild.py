@@ -16,12 +16,38 @@ from sqlglot import exp
 
 TEMPLATE_DIALECT = "duckdb"
 
-# Functions that reach outside the row (files, settings, environment): never allowed in a
-# user-written mapping or custom standardization expression.
+# Functions that reach outside the row (files, settings, secrets, variables, environment,
+# extensions, sequences): never allowed in a user-written mapping or custom expression.
 FORBIDDEN_FUNCTIONS = frozenset(
-    {"getenv", "current_setting", "glob", "query", "query_table", "sniff_csv", "load", "install"}
+    {
+        "getenv",
+        "current_setting",
+        "getvariable",
+        "which_secret",
+        "glob",
+        "query",
+        "query_table",
+        "sniff_csv",
+        "load",
+        "install",
+        "extension_versions",
+        "add_grammar_extension",
+        "remove_grammar_extension",
+        "nextval",
+        "currval",
+    }
 )
-FORBIDDEN_PREFIXES = ("read_", "parquet_", "duckdb_", "pragma_", "sqlite_", "postgres_")
+FORBIDDEN_PREFIXES = (
+    "read_",
+    "parquet_",
+    "duckdb_",
+    "pragma_",
+    "sqlite_",
+    "postgres_",
+    "mysql_",
+    "iceberg_",
+    "delta_",
+)
 
 
 @lru_cache(maxsize=512)
@@ -87,6 +113,11 @@ def parse_value_expression(text: str, allowed_columns: set[str]) -> exp.Expr:
         exp.Query, exp.Subquery, exp.Table, exp.Command
     ):
         raise ValueError("only a plain expression is allowed (no query, statement or table)")
+    for parameter in tree.find_all(exp.Placeholder, exp.Parameter, exp.SessionParameter):
+        raise ValueError(
+            f"'{parameter.sql(TEMPLATE_DIALECT)}' is a query parameter, not a value "
+            "(quote text as 'text')"
+        )
     for func in tree.find_all(exp.Func):
         name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
         if name in FORBIDDEN_FUNCTIONS or name.startswith(FORBIDDEN_PREFIXES):

@@ -100,9 +100,14 @@ NICKNAMES = (
 
 
 def base_clean(value: exp.Expr, case_sensitive: bool) -> exp.Expr:
-    """NFKC (only non-ASCII values pay for it), trim, collapse whitespace, case-fold."""
+    """NFKC without control and format characters, trim, collapse whitespace, case-fold.
+
+    Only values holding something other than printable ASCII and whitespace pay for the UDF
+    (`udfs.nfkc`): non-ASCII text, NUL and other controls, zero-width characters.
+    """
     normalized = sql(
-        "CASE WHEN regexp_matches($v, '[^\\x00-\\x7F]') THEN idspine_nfkc($v) ELSE $v END",
+        "CASE WHEN regexp_matches($v, '[^\\x09-\\x0D\\x20-\\x7E]') THEN idspine_nfkc($v) "
+        "ELSE $v END",
         v=value,
     )
     collapsed = sql("trim(regexp_replace($v, '\\s+', ' ', 'g'))", v=normalized)

@@ -41,8 +41,25 @@ def phone_e164_arrow(values: pa.Array, regions: pa.Array) -> pa.Array:
     )
 
 
+@lru_cache(maxsize=4096)
+def _visible(ch: str) -> str:
+    """A character as kept by cleaning: control (Cc) and format (Cf) characters go.
+
+    NUL, zero-width space and joiners, BOM, soft hyphen and bidi marks are invisible when
+    shown, yet would make `an\u200bna@x.com` a value of its own. Control whitespace (tab,
+    line breaks) becomes a space, which the whitespace collapse then merges.
+    """
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return " " if ch.isspace() else ""
+    return "" if category == "Cf" else ch
+
+
 def nfkc(value: str | None) -> str | None:
-    return None if value is None else unicodedata.normalize("NFKC", value)
+    """NFKC of the value without its control and format characters (see `_visible`)."""
+    if value is None:
+        return None
+    return unicodedata.normalize("NFKC", "".join(_visible(ch) for ch in value))
 
 
 def nfkc_arrow(values: pa.Array) -> pa.Array:

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from idspine.config import Config, Output
+from idspine.config_checks import check_output_folder
 from idspine.engines import Engine, open_engine
 from idspine.errors import InputError
 from idspine.read import stage_sources
@@ -18,6 +19,7 @@ def validate_sources(config: Config) -> dict[str, int]:
     `table` and `query` sources read the output database, so it is opened read-only; on
     Spark they read the session catalog, and staging only makes temporary views.
     """
+    check_output_folder(config)
     if config.engine != "duckdb":
         return _count(config, open_engine(config))
     from idspine.engines.duckdb_engine import DuckDBEngine

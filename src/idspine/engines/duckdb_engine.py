@@ -204,10 +204,11 @@ class DuckDBEngine(Engine):
             if source.file_format == "csv":
                 query = sql(
                     "SELECT * FROM read_csv($path, header = $header, delim = $delim, "
-                    "all_varchar = true)",
+                    "encoding = $encoding, all_varchar = true)",
                     path=lit(source.location),
                     header=lit(source.csv_header),
                     delim=lit(source.csv_delimiter),
+                    encoding=lit(source.csv_encoding),
                 )
             else:
                 query = sql("SELECT * FROM read_parquet($path)", path=lit(source.location))

@@ -41,6 +41,8 @@ SESSION_DEFAULTS = {
 # PySpark 4 warns on pandas 3; idspine's UDFs only pass lists of str and float through it.
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
 COMMIT_MARKER = "_COMMITTED"
+# Java's names of the CSV encodings the config accepts (config_checks.CSV_ENCODINGS).
+JAVA_CHARSETS = {"utf-8": "UTF-8", "utf-16": "UTF-16", "latin-1": "ISO-8859-1"}
 ROUND_VIEW, FOREST_VIEW = "__idspine_round", "__idspine_forest_components"
 # Set only by the crash-safety tests (as for DuckDB): seconds to wait between table writes.
 PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"
@@ -283,6 +285,7 @@ class SparkEngine(Engine):
                     "escape": '"',
                     "multiLine": True,
                     "inferSchema": False,
+                    "encoding": JAVA_CHARSETS[source.csv_encoding],
                 }
                 frame = self.spark.read.options(**options).csv(source.location)
                 if source.csv_header:
