@@ -23,8 +23,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
+# Piped or redirected output has no width to fit: a wide one keeps names and figures whole
+# (rich would fall back to 80 columns and cut them).
+PIPED_WIDTH = 200
+console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 ConfigArgument = Annotated[Path, typer.Argument(help="The YAML configuration file.")]
 

@@ -27,6 +27,7 @@ from idspine.metrics import plan_metrics
 from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
 from idspine.profile_ids import plan_profile_ids
 from idspine.read import plan_raw_lookup, plan_records, stage_sources
+from idspine.run_checks import check_run
 from idspine.sqlbuild import sql
 from idspine.standardize import plan_standardize
 
@@ -128,6 +129,7 @@ def run_pipeline(config: Config, engine: Engine, progress: Progress | None = Non
     with _timed(info, "publish", progress):
         _run_steps(engine, plan_outputs(config))
         _run_steps(engine, plan_metrics(config))
+        info.warnings += check_run(engine, config)
         _stage_run_rows(engine, config, info)
         engine.publish(schema, PUBLISHED, APPENDED)
     info.status = "succeeded"

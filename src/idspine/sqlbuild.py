@@ -83,6 +83,8 @@ def parse_value_expression(text: str, allowed_columns: set[str]) -> exp.Expr:
         tree = sqlglot.parse_one(text, read=TEMPLATE_DIALECT)
     except sqlglot.errors.ParseError as exc:
         raise ValueError(f"not a valid SQL expression: {exc.errors[0]['description']}") from None
+    except sqlglot.errors.SqlglotError as exc:  # the tokenizer: an unclosed quote, a stray byte
+        raise ValueError(f"not a valid SQL expression: {exc}") from None
     if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command) or tree.find(
         exp.Query, exp.Subquery, exp.Table, exp.Command
     ):
@@ -106,6 +108,8 @@ def is_plain_column(text: str) -> bool:
     """Whether a mapping names one column (any characters) rather than an expression."""
     try:
         tree = sqlglot.parse_one(text, read=TEMPLATE_DIALECT)
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:
+        # Not SQL at all (a lone quote, say): only a column of that exact name can match it,
+        # and it is then quoted as an identifier, never parsed.
         return True
     return isinstance(tree, exp.Column) and not tree.table
