@@ -139,6 +139,25 @@ def explain(
 
 
 @app.command()
+def profiles(
+    config: ConfigArgument,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", "-s", help="Keep profiles whose id or values contain this."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many to list.")] = 20,
+) -> None:
+    """List profile ids (largest first) with a few golden values, to pick one to explain."""
+    from idspine.profiles import list_profiles, render_profiles
+
+    try:
+        answer = list_profiles(load_config(config), search, limit)
+    except IdspineError as exc:
+        raise _fail(exc) from None
+    console.print(render_profiles(answer), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
 def diff(
     config: ConfigArgument,
     changed: Annotated[Path, typer.Argument(help="The changed configuration.")],

@@ -76,8 +76,7 @@ def _quiet_pandas() -> Iterator[None]:
 
 def _message(error: Exception) -> str:
     java = getattr(error, "java_exception", None)  # a Java error PySpark did not convert
-    text = engine_detail(str(java.toString()) if java is not None else str(error))
-    return text or type(error).__name__
+    return engine_detail(str(error if java is None else java.toString())) or type(error).__name__
 
 
 def _failed(error: Exception, text: str) -> EngineError:
