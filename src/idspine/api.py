@@ -45,6 +45,14 @@ class Result:
         return self.engine.fetch_arrow(exp.select("*").from_(table))
 
     def pandas(self, name: str) -> pandas.DataFrame:
+        """A published table as a pandas DataFrame (needs the `pandas` extra)."""
+        try:
+            import pandas  # noqa: F401 - only checks that it is installed
+        except ImportError:
+            raise IdspineError(
+                "Result.pandas needs pandas: pip install 'idspine[pandas]' "
+                "(or use Result.arrow, which needs nothing more)"
+            ) from None
         frame: pandas.DataFrame = self.arrow(name).to_pandas()
         return frame
 

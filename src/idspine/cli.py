@@ -27,8 +27,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
+# Piped or redirected output has no width to fit: a wide one keeps names and figures whole
+# (rich would fall back to 80 columns and cut them).
+PIPED_WIDTH = 200
+console = Console(width=None if sys.stdout.isatty() else PIPED_WIDTH)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else PIPED_WIDTH)
 
 ConfigArgument = Annotated[Path, typer.Argument(help="The YAML configuration file.")]
 
@@ -173,6 +176,25 @@ def explain(
         console.print_json(json.dumps(answer, default=str))
     else:
         console.print(render_text(answer), highlight=False, markup=False, soft_wrap=True)
+
+
+@app.command()
+def profiles(
+    config: ConfigArgument,
+    search: Annotated[
+        str | None,
+        typer.Option("--search", "-s", help="Keep profiles whose id or values contain this."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="How many to list.")] = 20,
+) -> None:
+    """List profile ids (largest first) with a few golden values, to pick one to explain."""
+    from idspine.profiles import list_profiles, render_profiles
+
+    try:
+        answer = list_profiles(load_config(config), search, limit)
+    except IdspineError as exc:
+        raise _fail(exc) from None
+    console.print(render_profiles(answer), highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -70,15 +70,20 @@ def load_config(source: str | Path | dict[str, Any], base_dir: Path | None = Non
         spec = ProjectSpec.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(pydantic_problems(exc, raw), label) from None
-    return resolve(spec, root, label)
+    trusted = spec.trusted if spec.trusted is not None else not isinstance(source, dict)
+    return resolve(spec, root, label, trusted=trusted)
 
 
-def resolve(spec: ProjectSpec, base_dir: Path, label: str | None = None) -> Config:
+def resolve(
+    spec: ProjectSpec, base_dir: Path, label: str | None = None, *, trusted: bool = True
+) -> Config:
     """Turn checked user input into the frozen config, collecting every problem."""
     problems: list[Problem] = []
     identifiers = _resolve_identifiers(spec, problems)
     known = {i.name: i for i in identifiers}
     sources = _resolve_sources(spec, base_dir, known, problems)
+    if not trusted:
+        _check_restricted_sources(sources, problems)
     rules = _resolve_rules(spec, known, problems)
     golden = _resolve_golden(spec, known, sources, problems)
     for key, name in (("schema", spec.output.schema_name), ("id_column", spec.output.id_column)):
@@ -252,6 +257,25 @@ def _resolve_sources(
     if not resolved:
         problems.append(Problem("sources", "at least one source is needed"))
     return tuple(resolved)
+
+
+def _check_restricted_sources(sources: tuple[Source, ...], problems: list[Problem]) -> None:
+    from idspine.sqlbuild import restricted_query_problem
+
+    for source in sources:
+        if source.kind == "path":
+            continue
+        # A table name is checked as the query that reads it.
+        text = source.location if source.kind == "query" else f"SELECT * FROM {source.location}"
+        problem = restricted_query_problem(text)
+        if problem:
+            problems.append(
+                Problem(
+                    f"sources.{source.name}.{source.kind}",
+                    problem,
+                    "a config loaded from a dict is untrusted; set trusted: true if you wrote it",
+                )
+            )
 
 
 def _resolve_rules(

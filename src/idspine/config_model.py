@@ -143,6 +143,9 @@ class ProjectSpec(Strict):
     """The whole YAML file."""
 
     project: str = "idspine"
+    # Whether `query:` and `table:` sources may read files and the environment; unset: yes
+    # for a YAML file, no for a dict handed to the Python API (see docs/configuration.md).
+    trusted: bool | None = None
     engine: Literal["duckdb", "spark"] = "duckdb"
     duckdb: DuckDBSpec = DuckDBSpec()
     spark: SparkSpec = SparkSpec()

@@ -1,20 +1,24 @@
 """`idspine diff`: what a config change would merge and split, before it is applied.
 
-The changed config runs on a scratch engine (in memory for DuckDB); its membership is
-compared with the published `identity_match` of the current config. Nothing is written to
-the current outputs.
+The changed config runs on a scratch output (an in-memory database for DuckDB, a sibling
+directory of the output location for Spark, removed afterwards); its membership is compared
+with the published `identity_match` of the current config, read read-only. Nothing is
+written to the current outputs on any engine. The trial needs no previous ids: it compares
+memberships, not profile ids, so the scratch output starts empty.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
 
 from idspine.config import Config, Output
-from idspine.engines import open_engine
+from idspine.engines import Engine, open_engine
 from idspine.engines.base import Step
 from idspine.errors import RunError
 from idspine.overrides import current_ledger
@@ -22,6 +26,27 @@ from idspine.pipeline import run_pipeline
 from idspine.sqlbuild import sql
 
 EXAMPLES = 10
+NOTHING_PUBLISHED = (
+    "the current config has no published run to compare with; run it first (idspine run)"
+)
+
+
+def _scratch(changed: Config) -> Config:
+    """The changed config with its outputs redirected away from the live ones."""
+    output = changed.output
+    if changed.engine == "duckdb":
+        return replace(changed, output=Output(":memory:", output.schema, "profile_id", None))
+    # Beside the live location, so on the same file system (a cluster's executors see it).
+    live = (output.location or f"{output.database}.spark").rstrip("/")
+    location = f"{live}.diff-{uuid.uuid4().hex[:12]}"
+    return replace(changed, output=Output(output.database, output.schema, "profile_id", location))
+
+
+def _remove_spark_scratch(engine: Engine, location: str) -> None:
+    from idspine.engines.spark_engine import SparkEngine
+
+    if isinstance(engine, SparkEngine):
+        engine.files.delete(location)
 
 
 def diff_configs(
@@ -32,16 +57,15 @@ def diff_configs(
     The trial run honours the current override ledger (or `overrides`, to preview a new
     decision), so a config diff shows the config's effect alone.
     """
-    engine = open_engine(current)
+    if current.engine == "duckdb" and not Path(current.output.database).is_file():
+        raise RunError(NOTHING_PUBLISHED)
+    engine = open_engine(current, read_only=True)
     try:
         if overrides is None:
             overrides = current_ledger(current.output.schema, engine)
         published = engine.read_published(current.output.schema, "identity_match")
         if published is None:
-            raise RunError(
-                "the current config has no published run to compare with; run it "
-                "first (idspine run)"
-            )
+            raise RunError(NOTHING_PUBLISHED)
         current_match = engine.fetch_arrow(
             sql(
                 "SELECT source, record_key, $pid AS profile_id FROM $t",
@@ -51,11 +75,7 @@ def diff_configs(
         )
     finally:
         engine.close()
-    scratch = (
-        replace(changed, output=Output(":memory:", changed.output.schema, "profile_id", None))
-        if changed.engine == "duckdb"
-        else changed
-    )
+    scratch = _scratch(changed)
     trial = open_engine(scratch)
     try:
         run_pipeline(scratch, trial, overrides=overrides)
@@ -104,6 +124,8 @@ def diff_configs(
             )
         ).to_pylist()[0]
     finally:
+        if scratch.engine == "spark" and scratch.output.location:
+            _remove_spark_scratch(trial, scratch.output.location)
         trial.close()
     return {
         **status,

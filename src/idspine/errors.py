@@ -10,7 +10,13 @@ IdspineError
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# Engine messages carry the hints users need (encoding, sniffing, dialect); they are kept
+# whole but for the echo of idspine's own SQL and Java stack frames, and capped in length.
+ENGINE_MESSAGE_LIMIT = 2000
+_ENGINE_NOISE = re.compile(r"^(LINE \d+:|JVM stacktrace:|\tat |\s+at |Traceback )")
 
 
 class IdspineError(Exception):
@@ -27,6 +33,8 @@ class Problem:
 
     def render(self) -> str:
         text = f"{self.path}: {self.message}" if self.path else self.message
+        # An engine's message may span lines; keep them under their problem.
+        text = text.replace("\n", "\n      ")
         return f"{text}\n    hint: {self.hint}" if self.hint else text
 
 
@@ -55,6 +63,11 @@ class InputError(IdspineError):
 class EngineError(IdspineError):
     """The engine failed or lacks a capability the configuration needs."""
 
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        # The engine's own words, without the SQL idspine sent (for messages about inputs).
+        self.detail = detail or message
+
 
 class RunError(IdspineError):
     """A run failed after its configuration was validated; previous outputs are intact."""
@@ -79,3 +92,15 @@ def describe_os_error(error: OSError) -> str:
     reason = error.strerror or type(error).__name__
     target = f" {error.filename}" if error.filename else ""
     return f"cannot access{target}: {reason}"
+
+
+def engine_detail(message: str, limit: int = ENGINE_MESSAGE_LIMIT) -> str:
+    """An engine's error message, whole but for noise, ready to show to a user."""
+    kept: list[str] = []
+    for line in message.strip().splitlines():
+        if _ENGINE_NOISE.match(line):
+            break
+        if line.strip() or (kept and kept[-1].strip()):
+            kept.append(line.rstrip())
+    text = "\n".join(kept).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

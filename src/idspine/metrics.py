@@ -186,6 +186,14 @@ def plan_metrics(config: Config) -> list[Step]:
         ),
         *_per_status(config),
         *_per_identifier(config),
+        *[
+            sql(
+                "SELECT $metric, source || '.' || identifier, $count FROM mapping_counts",
+                metric=lit(f"mapping_{name}"),
+                count=exp.column(name, quoted=True),
+            )
+            for name in MAPPING_COUNTS
+        ],
     ]
     for identifier in config.identifiers:
         column = exp.column(identifier.name, quoted=True)
@@ -246,6 +254,7 @@ def plan_metrics(config: Config) -> list[Step]:
                 ),
             ),
         ),
+        _mapping_counts(config),
         Step(
             "metric_values",
             sql(
@@ -256,6 +265,28 @@ def plan_metrics(config: Config) -> list[Step]:
             ),
         ),
     ]
+
+
+# Per source x mapped identifier: values present after cleaning, and how many of them were
+# invalid or blocked. A mapping where all are (a struct column, the wrong column) is warned.
+MAPPING_COUNTS = ("values", "invalid_values", "blocked_values")
+
+
+def _mapping_counts(config: Config) -> Step:
+    pairs = sorted({(s.name, identifier) for s in config.sources for identifier, _ in s.mappings})
+    return Step(
+        "mapping_counts",
+        sql(
+            'SELECT p.source, p.identifier, coalesce(c.n, 0) AS "values", '
+            "coalesce(c.invalid, 0) AS invalid_values, coalesce(c.blocked, 0) AS blocked_values "
+            "FROM $pairs LEFT JOIN (SELECT source, identifier, count(*) AS n, "
+            "count(*) FILTER (WHERE value IS NULL AND NOT is_blocked) AS invalid, "
+            "count(*) FILTER (WHERE is_blocked) AS blocked FROM lookup WHERE NOT is_empty "
+            "GROUP BY source, identifier) AS c "
+            "ON c.source = p.source AND c.identifier = p.identifier",
+            pairs=values_table(["source", "identifier"], pairs, "p"),
+        ),
+    )
 
 
 def _rules(config: Config) -> exp.Expr:

@@ -30,6 +30,7 @@ from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
 from idspine.overrides import LEDGER, empty_ledger, plan_override_status, plan_overrides
 from idspine.profile_ids import plan_profile_ids, previous_id_column
 from idspine.read import plan_raw_lookup, plan_records, stage_sources
+from idspine.run_checks import check_run
 from idspine.sqlbuild import sql
 from idspine.standardize import plan_standardize
 
@@ -168,6 +169,7 @@ def run_pipeline(
         )
         _run_steps(engine, plan_outputs(config))
         _run_steps(engine, plan_metrics(config))
+        info.warnings += check_run(engine, config)
         results = evaluate_checks(engine, config.checks, schema)
         info.checks = results
         failed = [r.describe() for r in results if r.failed]

@@ -11,14 +11,16 @@ column (`m_<n>`), plus the plan of how these columns map to identifiers.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
+import pyarrow as pa
 from sqlglot import exp
 
 from idspine.config import Config, Source
 from idspine.dialect import parse_order_field
 from idspine.engines.base import Engine, Step
-from idspine.errors import InputError, Problem
+from idspine.errors import EngineError, InputError, Problem
 from idspine.sqlbuild import ident, is_plain_column, lit, parse_value_expression, sql
 
 EXAMPLES = 5
@@ -35,9 +37,24 @@ class StagedSource:
 
 
 def _resolve_column(
-    text: str, columns: list[str], path: str, problems: list[Problem]
+    text: str,
+    columns: list[str],
+    path: str,
+    problems: list[Problem],
+    nested: dict[str, str] | None = None,
 ) -> exp.Expr | None:
     if is_plain_column(text) or text in columns:
+        if text in columns and text in (nested or {}):
+            # Cast to text, a struct or list becomes one string no identifier can clean.
+            problems.append(
+                Problem(
+                    path,
+                    f"column '{text}' holds {(nested or {})[text]} values, not plain values",
+                    "map an SQL expression that takes one scalar out of it, e.g. "
+                    f'struct_extract("{text}", \'field\') or "{text}"[1]',
+                )
+            )
+            return None
         if text in columns:
             return ident(text)
         folded = {c.lower(): c for c in columns}
@@ -65,7 +82,11 @@ def _resolve_column(
 
 
 def plan_stage(
-    source: Source, columns: list[str], engine_name: str, problems: list[Problem]
+    source: Source,
+    columns: list[str],
+    engine_name: str,
+    problems: list[Problem],
+    nested: dict[str, str] | None = None,
 ) -> tuple[Step | None, tuple[tuple[str, str], ...]]:
     """The staging query of one source, or None with problems when the source is unusable."""
     base = f"sources.{source.name}"
@@ -77,7 +98,7 @@ def plan_stage(
     for identifier, texts in source.mappings:
         for index, text in enumerate(texts):
             path = f"{base}.map.{identifier}" + (f"[{index}]" if len(texts) > 1 else "")
-            expression = _resolve_column(text, columns, path, problems)
+            expression = _resolve_column(text, columns, path, problems, nested)
             if expression is not None:
                 column = f"m_{len(mapped)}"
                 mapped.append((identifier, column))
@@ -113,14 +134,20 @@ def stage_sources(config: Config, engine: Engine) -> list[StagedSource]:
     problems: list[Problem] = []
     planned: list[tuple[Source, Step, tuple[tuple[str, str], ...]]] = []
     for source in sorted(config.sources, key=lambda s: s.name):
+        unfit = _unfit_file(source)
+        if unfit is not None:
+            problems.append(unfit)
+            continue
         try:
             engine.register_source(source, f"src_{source.name}")
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        step, mapped = plan_stage(
-            source, engine.columns(f"src_{source.name}"), engine.name, problems
-        )
+        schema = engine.fetch_arrow(
+            sql("SELECT * FROM $t LIMIT 0", t=exp.to_table(f"src_{source.name}", quoted=True))
+        ).schema
+        nested = {f.name: str(f.type) for f in schema if pa.types.is_nested(f.type)}
+        step, mapped = plan_stage(source, schema.names, engine.name, problems, nested)
         if step is not None:
             planned.append((source, step, mapped))
     if problems:
@@ -128,13 +155,43 @@ def stage_sources(config: Config, engine: Engine) -> list[StagedSource]:
     staged: list[StagedSource] = []
     offset = 0
     for source, step, mapped in planned:
-        engine.run(step)
-        count, unparsed = _check_keys(engine, source, step.name, problems)
+        try:
+            engine.run(step)
+            count, unparsed = _check_keys(engine, source, step.name, problems)
+        except EngineError as exc:
+            # Files are read lazily: encoding and parsing errors surface here, not earlier.
+            where = f"sources.{source.name}.{source.kind}"
+            problems.append(Problem(where, f"cannot read {source.location!r}: {exc.detail}"))
+            continue
         staged.append(StagedSource(source, step.name, count, offset, mapped, unparsed))
         offset += count
     if problems:
         raise InputError(problems)
     return staged
+
+
+def _unfit_file(source: Source) -> Problem | None:
+    """A local path that cannot be what the config says: clearer than the reader's error."""
+    location = source.location
+    if source.kind != "path" or not os.path.exists(location):
+        return None
+    path = f"sources.{source.name}.path"
+    if os.path.isdir(location):
+        return Problem(
+            path,
+            f"'{location}' is a directory, not a file",
+            "name the files with a pattern, e.g. "
+            + os.path.join(location, "*." + (source.file_format or "csv")),
+        )
+    if source.file_format == "csv":
+        with open(location, "rb") as handle:
+            if handle.read(4) == b"PAR1":
+                return Problem(
+                    path,
+                    f"'{location}' is a Parquet file but is read as CSV",
+                    "set format: parquet (or remove format:)",
+                )
+    return None
 
 
 def _check_keys(

@@ -11,36 +11,23 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import jinja2
-import sqlglot
 from markupsafe import Markup
-from sqlglot import exp
 
 from idspine.config import Config, Criterion
+from idspine.engines.duckdb_engine import open_failure
 from idspine.errors import RunError
+from idspine.run_checks import TABLES, run_warnings
+from idspine.run_checks import Reader as _Reader
+from idspine.run_checks import metrics_of as _metrics
 
-# Published tables read here; a query names `identity_golden` as `$golden`.
-TABLES = (
-    "golden",
-    "match",
-    "match_pairs",
-    "lookup",
-    "unresolved_records",
-    "hub_values",
-    "runs",
-    "run_metrics",
-)
 STATUSES = ("unique", "matched", "conflict", "missing")
 PAIR_STATUSES = ("merged", "redundant", "refused")
 SIZE_BUCKETS = ("1", "2", "3", "4-5", "6-10", "11-50", "51+")
-SHARP_CHANGE = 0.20  # relative change in profiles vs the previous run worth a warning
-OUTLIER_MIN_RECORDS = 10  # a profile this large ...
-OUTLIER_FACTOR = 5  # ... and this many times the next largest stands out
 SHARED_VALUES_PER_IDENTIFIER = 5
 ROWS_PER_SAMPLE_PROFILE = 25
 LARGEST_PROFILES = 10
@@ -49,34 +36,6 @@ TREND_RUNS = 30
 DASH = "\u2013"
 # Characters that could end a <script> block or start markup, as JSON \u escapes.
 _SCRIPT_SAFE = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&'\u2028\u2029"})
-
-
-@lru_cache(maxsize=64)
-def _parse(template: str) -> exp.Expr:
-    return sqlglot.parse_one(template, read="duckdb")
-
-
-class _Reader:
-    """Runs the report's queries on the published tables of one output schema.
-
-    Templates are constants of this module. `$name` placeholders become quoted table names
-    (`$golden` is `identity_golden`) or the quoted id column (`$id`); values are bound as `?`
-    parameters.
-    """
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection, config: Config) -> None:
-        self.connection = connection
-        self.nodes: dict[str, exp.Expr] = {
-            name: exp.table_(f"identity_{name}", db=config.output.schema, quoted=True)
-            for name in TABLES
-        }
-        self.nodes["id"] = exp.column(config.output.id_column, quoted=True)
-
-    def rows(self, template: str, *params: object) -> list[dict[str, Any]]:
-        tree = exp.replace_placeholders(_parse(template).copy(), **self.nodes)
-        cursor = self.connection.execute(tree.sql("duckdb"), list(params))
-        names = [column[0] for column in cursor.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def build_report(
@@ -118,85 +77,6 @@ def build_report(
     return output_path
 
 
-def run_warnings(connection: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> list[str]:
-    """Plain-language warnings about a run, for the report and the command line.
-
-    Metrics come from the given run; the profile sizes and hub examples from the published
-    tables, which hold the latest successful run.
-    """
-    reader = _Reader(connection, config)
-    metrics = _metrics(reader, run_id)
-    warnings = []
-    hubs_of = {
-        i.name: int(metrics.get(("identifier_hub_values", i.name)) or 0) for i in config.identifiers
-    }
-    # The hub values the run decided (only identifiers some rule links on can have any).
-    recorded = (
-        reader.rows(
-            "SELECT identifier, value FROM (SELECT identifier, value, row_number() OVER ("
-            "PARTITION BY identifier ORDER BY records DESC, value) AS position FROM $hub_values) "
-            "WHERE position <= 3 ORDER BY identifier, position"
-        )
-        if any(hubs_of.values())
-        else []
-    )
-    for ident in config.identifiers:
-        hubs = hubs_of[ident.name]
-        if hubs:
-            examples = [v["value"] for v in recorded if v["identifier"] == ident.name]
-            shown = f" (e.g. {', '.join(examples)})" if examples else ""
-            warnings.append(
-                f"{ident.name}: {hubs:,} value{'s are' if hubs != 1 else ' is'} shared by more "
-                f"than {ident.max_group_size:,} records{shown}. Such hub values are ignored for "
-                "matching; they are usually placeholders, so consider adding them to the block "
-                "list."
-            )
-    largest = reader.rows(
-        "SELECT $id AS profile_id, record_count FROM $golden "
-        "ORDER BY record_count DESC, $id LIMIT 2"
-    )
-    if largest:
-        size = int(largest[0]["record_count"])
-        runner_up = int(largest[1]["record_count"]) if len(largest) > 1 else 1
-        if size >= OUTLIER_MIN_RECORDS and size >= OUTLIER_FACTOR * runner_up:
-            warnings.append(
-                f"Profile {largest[0]['profile_id']} holds {size:,} records, far more than any "
-                f"other (next largest: {runner_up:,}). A value shared by different people can "
-                "chain them together: check it with `idspine explain --profile`."
-            )
-    for rule in config.rules:
-        if not metrics.get(("rule_merged", rule.name), 0):
-            found = int(metrics.get(("rule_pairs_found", rule.name)) or 0)
-            why = (
-                "it found no matching pairs"
-                if not found
-                else f"its {found:,} pair{'s were' if found != 1 else ' was'} found first by a "
-                "stronger rule, already joined, or refused"
-            )
-            warnings.append(f"Rule '{rule.name}' merged nothing: {why}.")
-    previous = reader.rows(
-        "SELECT run_id, run_seq, config_hash FROM $runs WHERE status = 'succeeded' "
-        "AND run_seq < (SELECT max(run_seq) FROM $runs WHERE run_id = ?) "
-        "ORDER BY run_seq DESC LIMIT 1",
-        run_id,
-    )
-    if previous:
-        before = _metrics(reader, previous[0]["run_id"]).get(("profiles", "")) or 0.0
-        now = metrics.get(("profiles", "")) or 0.0
-        if before and abs(now - before) / before > SHARP_CHANGE:
-            change = (now - before) / before
-            config_note = (
-                " The configuration changed since that run."
-                if previous[0]["config_hash"] != config.config_hash
-                else ""
-            )
-            warnings.append(
-                f"The number of profiles changed by {change:+.0%} since the previous run "
-                f"(run {previous[0]['run_seq']}: {before:,.0f}, now {now:,.0f}).{config_note}"
-            )
-    return warnings
-
-
 def _open_read_only(config: Config) -> duckdb.DuckDBPyConnection:
     database = Path(config.output.database)
     if not database.is_file():
@@ -204,16 +84,7 @@ def _open_read_only(config: Config) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(database), read_only=True)
     except duckdb.Error as exc:
-        raise RunError(f"cannot open the output database {database}: {exc}") from None
-
-
-def _metrics(reader: _Reader, run_id: str) -> dict[tuple[str, str], float | None]:
-    rows = reader.rows("SELECT metric, dimension, value FROM $run_metrics WHERE run_id = ?", run_id)
-    # A rate without a denominator is NULL in the run and stays None here (shown as a dash).
-    return {
-        (r["metric"], r["dimension"]): None if r["value"] is None else float(r["value"])
-        for r in rows
-    }
+        raise RunError(open_failure(str(database), exc)) from None
 
 
 def _collect(reader: _Reader, config: Config) -> dict[str, Any]:

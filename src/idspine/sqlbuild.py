@@ -8,6 +8,7 @@ text. Trees are rendered to each engine's dialect in `dialect.py`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -48,6 +49,7 @@ FORBIDDEN_PREFIXES = (
     "iceberg_",
     "delta_",
 )
+PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @lru_cache(maxsize=512)
@@ -109,6 +111,8 @@ def parse_value_expression(text: str, allowed_columns: set[str]) -> exp.Expr:
         tree = sqlglot.parse_one(text, read=TEMPLATE_DIALECT)
     except sqlglot.errors.ParseError as exc:
         raise ValueError(f"not a valid SQL expression: {exc.errors[0]['description']}") from None
+    except sqlglot.errors.SqlglotError as exc:  # the tokenizer: an unclosed quote, a stray byte
+        raise ValueError(f"not a valid SQL expression: {exc}") from None
     if isinstance(tree, exp.Query | exp.DDL | exp.DML | exp.Command) or tree.find(
         exp.Query, exp.Subquery, exp.Table, exp.Command
     ):
@@ -118,10 +122,9 @@ def parse_value_expression(text: str, allowed_columns: set[str]) -> exp.Expr:
             f"'{parameter.sql(TEMPLATE_DIALECT)}' is a query parameter, not a value "
             "(quote text as 'text')"
         )
-    for func in tree.find_all(exp.Func):
-        name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
-        if name in FORBIDDEN_FUNCTIONS or name.startswith(FORBIDDEN_PREFIXES):
-            raise ValueError(f"function '{name}' is not allowed in an expression")
+    forbidden = forbidden_function(tree)
+    if forbidden:
+        raise ValueError(f"function '{forbidden}' is not allowed in an expression")
     allowed = {c.lower() for c in allowed_columns}
     for column in tree.find_all(exp.Column):
         if column.table:
@@ -133,10 +136,49 @@ def parse_value_expression(text: str, allowed_columns: set[str]) -> exp.Expr:
     return tree
 
 
+def forbidden_function(tree: exp.Expr) -> str | None:
+    """The first function of the tree that reaches outside the rows (files, environment)."""
+    for func in tree.find_all(exp.Func):
+        name = (func.name if isinstance(func, exp.Anonymous) else func.sql_name()).lower()
+        if name in FORBIDDEN_FUNCTIONS or name.startswith(FORBIDDEN_PREFIXES):
+            return name
+    return None
+
+
+def restricted_query_problem(text: str) -> str | None:
+    """Why a `query:` source may not run under `trusted: false`, or None if it may.
+
+    Such a query may read tables of the database by plain name only: no file or environment
+    function and no quoted name (DuckDB reads `FROM '/etc/passwd'` as a file).
+    """
+    try:
+        tree = sqlglot.parse_one(text, read=TEMPLATE_DIALECT)
+    except sqlglot.errors.SqlglotError as exc:
+        return f"not valid SQL: {exc}"
+    if not isinstance(tree, exp.Query):
+        return "must be a SELECT query"
+    forbidden = forbidden_function(tree)
+    if forbidden:
+        return f"function '{forbidden}' reads outside the database, refused as trusted is false"
+    for table in tree.find_all(exp.Table):
+        parts = [table.args.get(k) for k in ("catalog", "db", "this")]
+        for part in parts:
+            if part is not None and not (
+                isinstance(part, exp.Identifier) and not part.quoted and PLAIN_NAME.match(part.name)
+            ):
+                return (
+                    f"'{table.sql(TEMPLATE_DIALECT)}' is not a plain table name, refused as "
+                    "trusted is false"
+                )
+    return None
+
+
 def is_plain_column(text: str) -> bool:
     """Whether a mapping names one column (any characters) rather than an expression."""
     try:
         tree = sqlglot.parse_one(text, read=TEMPLATE_DIALECT)
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:
+        # Not SQL at all (a lone quote, say): only a column of that exact name can match it,
+        # and it is then quoted as an identifier, never parsed.
         return True
     return isinstance(tree, exp.Column) and not tree.table

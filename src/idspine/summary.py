@@ -115,13 +115,14 @@ def print_summary(result: Result, console: Console) -> None:
             at_limit,
         )
     console.print(identifiers)
-    for warning in [*run.warnings, *run_warnings_for(result)]:
+    # The run's own warnings and the report's may repeat one another: each is shown once.
+    for warning in dict.fromkeys([*run.warnings, *run_warnings_for(result)]):
         console.print(f"[yellow]warning:[/] {warning}")
 
 
 def run_warnings_for(result: Result) -> list[str]:
     try:
-        from idspine.report import run_warnings
+        from idspine.run_checks import run_warnings
     except ImportError:
         return []
     connection = getattr(result.engine, "connection", None)

@@ -12,11 +12,13 @@ if TYPE_CHECKING:
 __all__ = ["Engine", "Step", "open_engine"]
 
 
-def open_engine(config: Config) -> Engine:
+def open_engine(config: Config, *, read_only: bool = False) -> Engine:
+    """The config's engine; `read_only` for commands that only read published tables (a
+    DuckDB file is then opened read-only; Spark only ever writes when publishing)."""
     if config.engine == "spark":
         from idspine.engines.spark_engine import SparkEngine
 
         return SparkEngine.from_config(config)
     from idspine.engines.duckdb_engine import DuckDBEngine
 
-    return DuckDBEngine.from_config(config)
+    return DuckDBEngine.from_config(config, read_only=read_only)

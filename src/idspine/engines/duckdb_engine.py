@@ -19,12 +19,21 @@ from idspine import udfs
 from idspine.config import Config, Source
 from idspine.dialect import render
 from idspine.engines.base import Engine, Step
-from idspine.errors import EngineError, InputError, Problem
+from idspine.errors import EngineError, InputError, Problem, engine_detail
 from idspine.sqlbuild import lit, sql
 
 # Set only by the crash-safety tests: seconds to wait between the statements of a publish.
 PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"
 STAGING_PREFIX = "_staging_"
+
+
+def open_failure(database: str, error: duckdb.Error) -> str:
+    """Why a database file cannot be opened, in words: a lock means a run is writing it."""
+    if "lock" in str(error).lower():
+        return (
+            f"a run is in progress (the database {database} is locked); try again when it finishes"
+        )
+    return f"cannot open the DuckDB database {database}: {engine_detail(str(error))}"
 
 
 class DuckDBEngine(Engine):
@@ -46,7 +55,7 @@ class DuckDBEngine(Engine):
         try:
             self.connection = duckdb.connect(database, read_only=read_only)
         except duckdb.Error as exc:
-            raise EngineError(f"cannot open the DuckDB database {database}: {exc}") from None
+            raise EngineError(open_failure(database, exc)) from None
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
         if memory_limit:
@@ -87,7 +96,10 @@ class DuckDBEngine(Engine):
         try:
             return self.connection.execute(text)
         except duckdb.Error as exc:
-            raise EngineError(f"DuckDB failed: {exc}\n  while running: {text[:500]}") from exc
+            detail = engine_detail(str(exc))
+            raise EngineError(
+                f"DuckDB failed: {detail}\n  while running: {text[:500]}", detail
+            ) from exc
 
     def _run(self, step: Step) -> None:
         kind = "TABLE" if step.materialize else "VIEW"
@@ -129,7 +141,10 @@ class DuckDBEngine(Engine):
         try:
             result = self.connection.sql(text).to_arrow_table()
         except duckdb.Error as exc:
-            raise EngineError(f"DuckDB failed: {exc}\n  while running: {text[:500]}") from exc
+            detail = engine_detail(str(exc))
+            raise EngineError(
+                f"DuckDB failed: {detail}\n  while running: {text[:500]}", detail
+            ) from exc
         assert isinstance(result, pa.Table)
         return result
 
@@ -183,7 +198,7 @@ class DuckDBEngine(Engine):
             self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS {relation}")
             self.connection.execute(f"SELECT * FROM {target} LIMIT 0")
         except duckdb.Error as exc:
-            message = str(exc).split("\n")[0]
+            message = engine_detail(str(exc))
             raise InputError(
                 [
                     Problem(
@@ -283,6 +298,7 @@ class DuckDBEngine(Engine):
         except BaseException:
             self.connection.execute("ROLLBACK")
             raise
+        self._staged = set()
         self._execute("CHECKPOINT")
 
     def read_published(self, schema: str, name: str) -> str | None:
@@ -296,5 +312,26 @@ class DuckDBEngine(Engine):
     def relation(self, schema: str, name: str) -> duckdb.DuckDBPyRelation:
         return self.connection.table(self.qualified(name, schema).sql("duckdb"))
 
+    def _drop_staged(self) -> None:
+        """Remove the staging tables of a run that did not publish.
+
+        Best effort: with the disk full even a drop can fail, and the next run's `begin_run`
+        sweeps what is left.
+        """
+        if self.output_schema is None or not self._staged:
+            return
+        for name in sorted(self._staged):
+            try:
+                self.drop(STAGING_PREFIX + name, self.output_schema)
+            except EngineError:
+                return
+        self._staged = set()
+        try:
+            self._execute("CHECKPOINT")
+        except EngineError:
+            return
+
     def close(self) -> None:
+        """Close the connection, first dropping what an unfinished run staged."""
+        self._drop_staged()
         self.connection.close()

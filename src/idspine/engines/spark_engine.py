@@ -31,7 +31,7 @@ from idspine.config import Config, Source
 from idspine.dialect import render
 from idspine.engines import spark_graph
 from idspine.engines.base import Engine, Step
-from idspine.errors import EngineError, InputError, Problem
+from idspine.errors import EngineError, InputError, Problem, engine_detail
 
 # Settings of a session idspine creates; the `spark.conf` of the config overrides them.
 SESSION_DEFAULTS = {
@@ -76,14 +76,14 @@ def _quiet_pandas() -> Iterator[None]:
         yield
 
 
-def _first_line(error: Exception) -> str:
+def _message(error: Exception) -> str:
     java = getattr(error, "java_exception", None)  # a Java error PySpark did not convert
-    text = (str(java.toString()) if java is not None else str(error)).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    return engine_detail(str(error if java is None else java.toString())) or type(error).__name__
 
 
 def _failed(error: Exception, text: str) -> EngineError:
-    return EngineError(f"Spark failed: {_first_line(error)}\n  while running: {text[:500]}")
+    detail = _message(error)
+    return EngineError(f"Spark failed: {detail}\n  while running: {text[:500]}", detail)
 
 
 def build_session(
@@ -167,7 +167,7 @@ class SparkEngine(Engine):
             with _quiet_pandas():
                 return self._compute(frame, label)
         except Exception as exc:
-            raise EngineError(f"Spark failed while computing {label}: {_first_line(exc)}") from exc
+            raise EngineError(f"Spark failed while computing {label}: {_message(exc)}") from exc
 
     def _compute(self, frame: DataFrame, label: str) -> tuple[DataFrame, str | None]:
         if self.work_dir is None:
@@ -266,7 +266,7 @@ class SparkEngine(Engine):
             raise
         except Exception as exc:
             raise InputError(
-                [Problem(path, f"cannot read {source.location!r}: {_first_line(exc)}")]
+                [Problem(path, f"cannot read {source.location!r}: {_message(exc)}")]
             ) from None
         self._keep(name, frame, None)
 
@@ -397,7 +397,7 @@ class SparkEngine(Engine):
         try:
             frame.write.mode("overwrite").parquet(path)
         except Exception as exc:
-            raise EngineError(f"Spark failed writing {path}: {_first_line(exc)}") from exc
+            raise EngineError(f"Spark failed writing {path}: {_message(exc)}") from exc
 
     def _published_view(self, schema: str, name: str, view: str) -> str | None:
         self._recover(schema)
