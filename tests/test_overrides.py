@@ -195,3 +195,23 @@ def test_the_cli_exits_3_on_a_held_run(tmp_path: Path) -> None:
     assert held.exit_code == 3, held.output
     assert "max_profile_records" in held.output
     assert CliRunner().invoke(app, ["run", str(path), "--force"]).exit_code == 0
+
+
+def test_decisions_from_a_versioned_file(tmp_path: Path) -> None:
+    (tmp_path / "decisions.csv").write_text(
+        "kind,record,other_record,reason\n"
+        "cannot_link,crm:1,crm:3,two people (call notes)\n"
+        "must_link,crm:4,crm:5,same person\n",
+        encoding="utf-8",
+    )
+    raw = project(tmp_path, {"crm": CRM}, identifiers=IDENTIFIERS, rules=RULES)
+    config = idspine.load_config({**raw, "overrides_file": "decisions.csv"}, base_dir=tmp_path)
+    outcome = run(config)
+    assert outcome["profile"]["1"] != outcome["profile"]["3"]
+    assert outcome["profile"]["4"] == outcome["profile"]["5"]
+    assert {r["status"] for r in outcome["overrides"].values()} == {"applied"}
+    assert run(config)["overrides"].keys() == outcome["overrides"].keys()  # stable ids
+    assert len(list_overrides(config)) == 2
+    (tmp_path / "bad.csv").write_text("kind,record,other_record,reason\nmerge,crm:1,crm:2,x\n")
+    with pytest.raises(idspine.ConfigError, match=r"overrides_file: bad\.csv line 2"):
+        idspine.load_config({**raw, "overrides_file": "bad.csv"}, base_dir=tmp_path)

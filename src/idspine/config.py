@@ -21,6 +21,8 @@ from idspine.config_checks import (
     check_database,
     check_engine_options,
     check_names,
+    check_overrides_file,
+    check_restricted_sources,
     check_with_duckdb,
     csv_encoding,
     unmapped_warnings,
@@ -83,7 +85,7 @@ def resolve(
     known = {i.name: i for i in identifiers}
     sources = _resolve_sources(spec, base_dir, known, problems)
     if not trusted:
-        _check_restricted_sources(sources, problems)
+        check_restricted_sources(sources, problems)
     rules = _resolve_rules(spec, known, problems)
     golden = _resolve_golden(spec, known, sources, problems)
     for key, name in (("schema", spec.output.schema_name), ("id_column", spec.output.id_column)):
@@ -94,6 +96,7 @@ def resolve(
     check_database(spec, database, problems)
     check_engine_options(spec, problems)
     check_with_duckdb(spec, problems)
+    overrides_file = check_overrides_file(spec, base_dir, sources, problems)
     if problems:
         raise ConfigError(problems, label)
     canonical = json.dumps(spec.model_dump(mode="json", by_alias=True), sort_keys=True)
@@ -118,6 +121,7 @@ def resolve(
         base_dir=base_dir,
         checks=Checks(**spec.checks.model_dump()),
         warnings=tuple(unmapped_warnings(spec)),
+        overrides_file=overrides_file,
     )
 
 
@@ -257,25 +261,6 @@ def _resolve_sources(
     if not resolved:
         problems.append(Problem("sources", "at least one source is needed"))
     return tuple(resolved)
-
-
-def _check_restricted_sources(sources: tuple[Source, ...], problems: list[Problem]) -> None:
-    from idspine.sqlbuild import restricted_query_problem
-
-    for source in sources:
-        if source.kind == "path":
-            continue
-        # A table name is checked as the query that reads it.
-        text = source.location if source.kind == "query" else f"SELECT * FROM {source.location}"
-        problem = restricted_query_problem(text)
-        if problem:
-            problems.append(
-                Problem(
-                    f"sources.{source.name}.{source.kind}",
-                    problem,
-                    "a config loaded from a dict is untrusted; set trusted: true if you wrote it",
-                )
-            )
 
 
 def _resolve_rules(

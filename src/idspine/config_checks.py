@@ -17,9 +17,10 @@ import duckdb
 from sqlglot import exp
 
 from idspine.config_model import ProjectSpec
-from idspine.config_types import Config
+from idspine.config_types import Config, Source
 from idspine.errors import ConfigError, Problem
-from idspine.sqlbuild import lit, parse_value_expression, sql
+from idspine.override_file import read_overrides_file
+from idspine.sqlbuild import lit, parse_value_expression, restricted_query_problem, sql
 
 # Fixed columns of identity_golden, next to the id column and one column per golden field.
 GOLDEN_COLUMNS = (
@@ -302,3 +303,35 @@ def unmapped_warnings(spec: ProjectSpec) -> list[str]:
                     f"{', '.join(missing)}; {consequence}"
                 )
     return warnings
+
+
+def check_restricted_sources(sources: tuple[Source, ...], problems: list[Problem]) -> None:
+    for source in sources:
+        if source.kind == "path":
+            continue
+        # A table name is checked as the query that reads it.
+        text = source.location if source.kind == "query" else f"SELECT * FROM {source.location}"
+        problem = restricted_query_problem(text)
+        if problem:
+            problems.append(
+                Problem(
+                    f"sources.{source.name}.{source.kind}",
+                    problem,
+                    "a config loaded from a dict is untrusted; set trusted: true if you wrote it",
+                )
+            )
+
+
+def check_overrides_file(
+    spec: ProjectSpec, base_dir: Path, sources: tuple[Source, ...], problems: list[Problem]
+) -> str | None:
+    """The resolved path of `overrides_file`, its rows checked (kinds, source:key refs)."""
+    if spec.overrides_file is None:
+        return None
+    path = Path(spec.overrides_file).expanduser()
+    path = path if path.is_absolute() else base_dir / path
+    try:
+        read_overrides_file(path, {s.name for s in sources})
+    except ValueError as exc:
+        problems.append(Problem("overrides_file", str(exc)))
+    return str(path)

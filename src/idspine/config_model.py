@@ -157,3 +157,4 @@ class ProjectSpec(Strict):
     golden: dict[str, Strategy | GoldenFieldSpec] = {}
     sample_profiles: Annotated[int, Field(ge=0)] = 20
     checks: ChecksSpec = ChecksSpec()
+    overrides_file: str | None = None

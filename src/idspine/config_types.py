@@ -116,6 +116,7 @@ class Config:
     config_hash: str
     base_dir: Path = field(default_factory=Path.cwd)
     checks: Checks = field(default_factory=Checks)
+    overrides_file: str | None = None  # decisions kept in version control (overrides.py)
     # Not errors, but likely mistakes (a rule on an identifier no source maps); shown by
     # `validate` and `run`.
     warnings: tuple[str, ...] = ()

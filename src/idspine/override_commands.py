@@ -19,7 +19,7 @@ from idspine.config import Config
 from idspine.diff import diff_configs
 from idspine.engines import Engine, open_engine
 from idspine.errors import InputError, Problem, RunError
-from idspine.overrides import LEDGER, LEDGER_SCHEMA, current_ledger
+from idspine.overrides import LEDGER, LEDGER_SCHEMA, all_decisions, current_ledger
 from idspine.sqlbuild import lit, sql
 
 NEW_ROWS = "override_new_rows"
@@ -132,6 +132,10 @@ def remove_override(
         active = [r for r in list_overrides(config, engine) if r["override_id"] == override_id]
         if not active:
             raise InputError([Problem("ID", f"no active override {override_id}")])
+        if str(active[0]["created_by"]).startswith("file:"):
+            raise InputError(
+                [Problem("ID", f"{override_id} comes from {config.overrides_file}: delete its row")]
+            )
         found = active[0]
         refs = [(found["left_source"], found["left_key"])]
         if found["right_source"] is not None:
@@ -149,8 +153,7 @@ def list_overrides(config: Config, engine: Engine | None = None) -> list[dict[st
     owned = engine is None
     engine = engine or open_engine(config)
     try:
-        ledger = current_ledger(config.output.schema, engine)
-        engine.register_arrow("override_ledger_now", ledger)
+        engine.register_arrow("override_ledger_now", all_decisions(config, engine))
         status = engine.read_published(config.output.schema, "identity_override_status")
         last = (
             sql(

@@ -21,14 +21,17 @@ Refusals caused by overrides never quarantine anyone: a decision is not a data c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 from sqlglot import exp
 
+from idspine.config_types import Config
 from idspine.engines.base import Engine, Step
+from idspine.override_file import read_overrides_file
 from idspine.sqlbuild import lit, sql
 
 LEDGER = "identity_overrides"
-KINDS = ("must_link", "cannot_link", "detach")
 IDENTIFIER_PREFIX = "override:"
 MUST_LINK_PRIORITY = 0
 MUST_LINK_RULE = "override:must_link"
@@ -61,6 +64,16 @@ def current_ledger(schema: str, engine: Engine) -> pa.Table:
     return engine.fetch_arrow(
         sql("SELECT * FROM $t", t=exp.to_table(published, quoted=True))
     ).select(LEDGER_SCHEMA.names)
+
+
+def all_decisions(config: Config, engine: Engine, ledger: pa.Table | None = None) -> pa.Table:
+    """The ledger (the published one unless given) plus the rows of `overrides_file`."""
+    if ledger is None:
+        ledger = current_ledger(config.output.schema, engine)
+    if not config.overrides_file:
+        return ledger
+    rows = read_overrides_file(Path(config.overrides_file), {s.name for s in config.sources})
+    return pa.concat_tables([ledger, pa.Table.from_pylist(rows, schema=LEDGER_SCHEMA)])
 
 
 def plan_overrides(ledger: str) -> list[Step]:

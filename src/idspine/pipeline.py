@@ -27,7 +27,7 @@ from idspine.golden import plan_golden
 from idspine.membership import plan_membership
 from idspine.metrics import plan_metrics
 from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
-from idspine.overrides import LEDGER, empty_ledger, plan_override_status, plan_overrides
+from idspine.overrides import all_decisions, plan_override_status, plan_overrides
 from idspine.profile_ids import plan_profile_ids, previous_id_column
 from idspine.read import plan_raw_lookup, plan_records, stage_sources
 from idspine.run_checks import check_run
@@ -88,17 +88,6 @@ def _run_steps(engine: Engine, steps: list[Step], keep: set[str] | None = None) 
         engine.release([s.name for s in reversed(steps) if s.name not in keep | published])
 
 
-def _override_ledger(engine: Engine, schema: str, overrides: pa.Table | None) -> str:
-    """The decisions this run honours: given ones (a trial run), else the published ledger."""
-    if overrides is None:
-        published = engine.read_published(schema, LEDGER)
-        if published is not None:
-            return published
-        overrides = empty_ledger()
-    engine.register_arrow("override_ledger", overrides)
-    return "override_ledger"
-
-
 def run_pipeline(
     config: Config,
     engine: Engine,
@@ -129,7 +118,9 @@ def run_pipeline(
     with _timed(info, "standardize", progress):
         _run_steps(engine, plan_standardize(config, engine.name), {"lookup", "usable_values"})
     with _timed(info, "candidates", progress):
-        _run_steps(engine, plan_overrides(_override_ledger(engine, schema, overrides)))
+        # The decisions this run honours: given ones (a trial run) or the published ledger.
+        engine.register_arrow("override_ledger", all_decisions(config, engine, overrides))
+        _run_steps(engine, plan_overrides("override_ledger"))
         _run_steps(
             engine,
             plan_candidate_pairs(config, engine.name),
