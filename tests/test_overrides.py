@@ -215,3 +215,17 @@ def test_decisions_from_a_versioned_file(tmp_path: Path) -> None:
     (tmp_path / "bad.csv").write_text("kind,record,other_record,reason\nmerge,crm:1,crm:2,x\n")
     with pytest.raises(idspine.ConfigError, match=r"overrides_file: bad\.csv line 2"):
         idspine.load_config({**raw, "overrides_file": "bad.csv"}, base_dir=tmp_path)
+
+
+def test_explain_says_when_the_latest_run_was_held(tmp_path: Path) -> None:
+    from idspine.explain import explain_records, render_text
+
+    config = setup(tmp_path, "duckdb")
+    run(config)
+    raw = project(tmp_path, {"crm": CRM}, identifiers=IDENTIFIERS, rules=RULES)
+    strict = idspine.load_config({**raw, "checks": {"max_profile_records": 2}}, base_dir=tmp_path)
+    with pytest.raises(HeldRun):
+        idspine.resolve(strict)
+    answer = explain_records(config, "crm:1", "crm:3")
+    assert answer["same_profile"] is True
+    assert "was held by the publish checks" in render_text(answer)

@@ -181,6 +181,7 @@ def explain_records(config: Config, first_ref: str, second_ref: str) -> Answer:
             (second["source"], second["record_key"]),
         )
         answer: Answer = {
+            "held": _held_note(config, engine),
             "records": [first, second],
             "rule_verdicts": [asdict(v) for v in verdicts],
             "rules": {
@@ -244,7 +245,7 @@ def explain_profile(config: Config, profile_id: str) -> Answer:
     try:
         tables = _Tables(config, engine)
         pid = exp.column(config.output.id_column, quoted=True)
-        answer: Answer = {"profile_id": profile_id}
+        answer: Answer = {"profile_id": profile_id, "held": _held_note(config, engine)}
         golden = tables.rows("SELECT * FROM $golden WHERE $pid = $p", pid=pid, p=profile_id)
         # Only a retired id is followed: a live id is its own answer.
         redirect = (
@@ -288,8 +289,28 @@ def explain_profile(config: Config, profile_id: str) -> Answer:
         engine.close()
 
 
+def _held_note(config: Config, engine: Engine) -> str | None:
+    """When the latest run was held by a publish check, say so: the answer is about the
+    last published run."""
+    runs = engine.read_published(config.output.schema, "identity_runs")
+    if runs is None:
+        return None
+    latest = engine.fetch_arrow(
+        sql(
+            "SELECT run_seq, status FROM $t ORDER BY run_seq DESC LIMIT 1",
+            t=exp.to_table(runs, quoted=True),
+        )
+    ).to_pylist()
+    if not latest or latest[0]["status"] != "held":
+        return None
+    return (
+        f"the latest run (#{latest[0]['run_seq']}) was held by the publish checks: this "
+        "answer is about the last published run"
+    )
+
+
 def render_text(answer: Answer) -> str:
-    lines: list[str] = []
+    lines: list[str] = [f"note: {answer['held']}\n"] if answer.get("held") else []
     if "same_profile" in answer:
         first, second = answer["records"]
         lines.append(f"{_key(first)} -> {first['profile_id'] or 'unresolved'} ({first['status']})")
