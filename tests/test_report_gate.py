@@ -14,7 +14,7 @@ import pytest
 from markupsafe import escape
 
 import idspine
-from idspine.errors import HeldRun
+from idspine.errors import HeldRun, RunError
 from idspine.override_commands import record_override
 from idspine.report import build_report
 
@@ -105,6 +105,17 @@ def test_held_run_is_announced_over_the_last_published_tables(tmp_path: Path) ->
     checks = _section(forced, "checks")
     assert "published with <code>--force</code>" in checks
     assert '<span class="tag refused">failed</span>' in checks
+
+
+def test_a_first_run_held_explains_why_there_is_no_report(tmp_path: Path) -> None:
+    _write(tmp_path, ROWS)
+    strict = _config(tmp_path, {"max_profile_records": 1})
+    with pytest.raises(HeldRun):
+        _run(strict)
+    expected = r"run #1 was held by the publish checks \(max_profile_records: 3, limit 1\)"
+    with pytest.raises(RunError, match=expected) as raised:
+        _report(strict, tmp_path)
+    assert "idspine run --force" in str(raised.value)
 
 
 def test_overrides_section_and_the_pairs_they_decided(tmp_path: Path) -> None:

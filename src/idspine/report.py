@@ -22,7 +22,13 @@ from markupsafe import Markup
 from idspine.config import Config, Criterion
 from idspine.engines.duckdb_engine import open_failure
 from idspine.errors import RunError
-from idspine.report_sections import annotate_pairs, checks_of, held_run, overrides_of
+from idspine.report_sections import (
+    annotate_pairs,
+    checks_of,
+    held_run,
+    nothing_published,
+    overrides_of,
+)
 from idspine.run_checks import TABLES, run_warnings
 from idspine.run_checks import Reader as _Reader
 from idspine.run_checks import metrics_of as _metrics
@@ -100,11 +106,15 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
         )
     }
     missing = [f"identity_{name}" for name in TABLES if f"identity_{name}" not in found]
+    runs = (
+        reader.rows("SELECT * FROM $runs WHERE status = 'succeeded' ORDER BY run_seq DESC LIMIT 1")
+        if not missing
+        else []
+    )
+    if not runs and (held := nothing_published(reader, found)):
+        raise RunError(held)
     if missing:
         raise RunError(f"no {', '.join(missing)} in schema '{schema}': run `idspine run` first")
-    runs = reader.rows(
-        "SELECT * FROM $runs WHERE status = 'succeeded' ORDER BY run_seq DESC LIMIT 1"
-    )
     if not runs:
         raise RunError("no successful run has been published yet: run `idspine run` first")
     run = runs[0]

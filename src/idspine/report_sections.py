@@ -78,6 +78,25 @@ def held_run(reader: Reader, shown: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def nothing_published(reader: Reader, found: set[str]) -> str | None:
+    """Why there is no report when every run so far was held: the latest and its failures."""
+    if "identity_runs" not in found or "identity_run_metrics" not in found:
+        return None
+    held = held_run(reader, {"run_seq": 0})
+    if held is None:
+        return None
+    failed = "; ".join(
+        f"{c['name']}{where}: {c['value']}, limit {c['limit']}"
+        for c in held["failed"]
+        for where in [f" ({c['dimension']})" if c["dimension"] else ""]
+    )
+    return (
+        f"run #{held['run_seq']} was held by the publish checks ({failed}) and no run has "
+        "been published yet: fix the cause and run again, or publish it with "
+        "`idspine run --force`"
+    )
+
+
 def overrides_of(reader: Reader, found: set[str]) -> dict[str, Any] | None:
     """The active decisions with their status in the shown run, counts, and every decision
     ever added by id (a pair may name one withdrawn since). None without a ledger."""
