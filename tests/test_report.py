@@ -245,6 +245,7 @@ def test_customer_and_config_values_are_escaped(built: Built) -> None:
 def test_sections_present(built: Built) -> None:
     for section in (
         "warnings",
+        "checks",
         "figures",
         "resolution",
         "rules",

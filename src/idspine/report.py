@@ -1,6 +1,7 @@
 """The HTML report of a run (spec §8): one self-contained file that works offline.
 
-It reads the published tables of the latest successful run and renders
+It reads the published tables of the latest successful run (a later run held by the publish
+checks is announced at the top, see `report_sections.py`) and renders
 `templates/report.html.j2` with autoescaping on. Charts are inline SVG drawn by the template,
 so the file loads nothing and runs no script. Every value from the data goes through Jinja's
 escaping; the metrics embedded as JSON are escaped for a `<script>` block as well.
@@ -21,6 +22,13 @@ from markupsafe import Markup
 from idspine.config import Config, Criterion
 from idspine.engines.duckdb_engine import open_failure
 from idspine.errors import RunError
+from idspine.report_sections import (
+    annotate_pairs,
+    checks_of,
+    held_run,
+    nothing_published,
+    overrides_of,
+)
 from idspine.run_checks import TABLES, run_warnings
 from idspine.run_checks import Reader as _Reader
 from idspine.run_checks import metrics_of as _metrics
@@ -98,11 +106,15 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
         )
     }
     missing = [f"identity_{name}" for name in TABLES if f"identity_{name}" not in found]
+    runs = (
+        reader.rows("SELECT * FROM $runs WHERE status = 'succeeded' ORDER BY run_seq DESC LIMIT 1")
+        if not missing
+        else []
+    )
+    if not runs and (held := nothing_published(reader, found)):
+        raise RunError(held)
     if missing:
         raise RunError(f"no {', '.join(missing)} in schema '{schema}': run `idspine run` first")
-    runs = reader.rows(
-        "SELECT * FROM $runs WHERE status = 'succeeded' ORDER BY run_seq DESC LIMIT 1"
-    )
     if not runs:
         raise RunError("no successful run has been published yet: run `idspine run` first")
     run = runs[0]
@@ -131,12 +143,18 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
         row["stronger"] = max(row["pairs_found"] - sum(row[s] for s in PAIR_STATUSES), 0.0)
         rules.append(row)
     sources = sorted({d for (m, d) in metrics if m == "source_records"})
+    overrides = overrides_of(reader, found)
+    samples = _samples(reader, config)
+    annotate_pairs(samples["pairs"], overrides)
     unresolved_counts = reader.rows(
         "SELECT reason, count(*) AS records FROM $unresolved_records GROUP BY reason"
     )
     return {
         "project": run["project"] or config.project,
         "run": run,
+        "held": held_run(reader, run),
+        "checks": checks_of(metrics),
+        "overrides": overrides,
         "duration": _duration(run["started_at"], run["finished_at"]),
         "id_column": config.output.id_column,
         "conflict_policy": config.conflict_policy,
@@ -159,7 +177,7 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
         "largest": reader.rows(
             "SELECT * FROM $golden ORDER BY record_count DESC, $id LIMIT ?", LARGEST_PROFILES
         ),
-        "samples": _samples(reader, config),
+        "samples": samples,
         "unresolved_counts": {r["reason"]: r["records"] for r in unresolved_counts},
         "unresolved": reader.rows(
             "SELECT source, record_key, reason, detail FROM $unresolved_records "

@@ -32,6 +32,9 @@ TABLES = (
     "runs",
     "run_metrics",
 )
+# Published tables older outputs may lack (the override ledger and what a run did with it):
+# queries on them run only once the table is known to exist.
+OPTIONAL_TABLES = ("overrides", "override_status")
 SHARP_CHANGE = 0.20  # relative change in profiles vs the previous run worth a warning
 OUTLIER_MIN_RECORDS = 10  # a profile this large ...
 OUTLIER_FACTOR = 5  # ... and this many times the next largest stands out
@@ -57,7 +60,7 @@ class Reader:
         self.connection = connection
         self.nodes: dict[str, exp.Expr] = {
             name: exp.table_(f"identity_{name}", db=config.output.schema, quoted=True)
-            for name in TABLES
+            for name in (*TABLES, *OPTIONAL_TABLES)
         }
         self.nodes["id"] = exp.column(config.output.id_column, quoted=True)
 
