@@ -36,6 +36,32 @@ def open_failure(database: str, error: duckdb.Error) -> str:
     return f"cannot open the DuckDB database {database}: {engine_detail(str(error))}"
 
 
+# Share of the machine's memory DuckDB may use when `duckdb.memory_limit` is not set.
+DEFAULT_MEMORY_SHARE = 0.4
+
+
+def default_memory_limit() -> str:
+    """40% of the machine's physical memory (the smaller of the host's and the container's
+    limit), in MiB for DuckDB: room for the rest of the process under half the RAM."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "80%"
+    limit = _cgroup_memory_limit()
+    if limit is not None:
+        total = min(total, limit)
+    return f"{max(int(total * DEFAULT_MEMORY_SHARE) >> 20, 256)}MiB"
+
+
+def _cgroup_memory_limit() -> int | None:
+    """A container's memory limit (cgroup v2), which sysconf does not see."""
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
 class DuckDBEngine(Engine):
     name = "duckdb"
 
@@ -58,8 +84,12 @@ class DuckDBEngine(Engine):
             raise EngineError(open_failure(database, exc)) from None
         if threads:
             self.connection.execute(f"SET threads = {int(threads)}")
-        if memory_limit:
-            self.connection.execute("SET memory_limit = ?", [memory_limit])
+        # DuckDB's own default takes 80% of RAM for its buffer pool, so a large run fills the
+        # machine; idspine caps it and spills to a folder next to the output instead.
+        self.connection.execute("SET memory_limit = ?", [memory_limit or default_memory_limit()])
+        if database != ":memory:" and not read_only:
+            spill = Path(database).with_name(Path(database).name + ".tmp")
+            self.connection.execute("SET temp_directory = ?", [str(spill)])
         self.connection.execute("SET preserve_insertion_order = false")
         self.output_schema: str | None = None
         self._staged: set[str] = set()
