@@ -156,3 +156,29 @@ def test_validate_on_spark_reads_the_session_catalog(tmp_path: Path) -> None:
         spark.catalog.dropTempView("crm_customers")
     assert not (tmp_path / "out.duckdb").exists()
     assert not (tmp_path / "out.duckdb.spark").exists(), "validate writes no output"
+
+
+def test_validate_warns_about_an_empty_source_and_unreadable_times(tmp_path: Path) -> None:
+    (tmp_path / "crm.csv").write_text("id,email,updated\n1,a@x.com,yesterday\n", encoding="utf-8")
+    (tmp_path / "app.csv").write_text("id,email,updated\n", encoding="utf-8")
+    config = {
+        "identifiers": {"email": {"type": "email"}},
+        "sources": {
+            name: {
+                "path": f"{name}.csv",
+                "primary_key": "id",
+                "order_by": "updated",
+                "map": {"email": "email"},
+            }
+            for name in ("crm", "app")
+        },
+        "rules": [{"name": "same_email", "match": {"email": "exact"}}],
+        "output": {"database": str(tmp_path / "out.duckdb")},
+    }
+    path = tmp_path / "idspine.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "source app has no rows" in text
+    assert "sources.crm.order_by: 1 values of 'updated' cannot be read as a time" in text

@@ -79,13 +79,14 @@ def _options(
 @app.command()
 def validate(config: ConfigArgument) -> None:
     """Check a configuration and the columns of its sources, without running anything."""
-    from idspine.validate import validate_sources
+    from idspine.validate import source_warnings, stage_for_validation
 
     try:
         resolved = load_config(config)
-        counts = validate_sources(resolved)
+        staged = stage_for_validation(resolved)
     except (IdspineError, OSError) as exc:
         raise _fail(exc) from None
+    counts = {item.source.name: item.row_count for item in staged}
     console.print(
         f"[green]ok[/]: {config} is valid "
         f"({len(resolved.sources)} sources, {len(resolved.identifiers)} identifiers, "
@@ -93,7 +94,7 @@ def validate(config: ConfigArgument) -> None:
     )
     for name, count in counts.items():
         console.print(f"  {name}: {count:,} records")
-    for warning in resolved.warnings:
+    for warning in [*resolved.warnings, *source_warnings(staged)]:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 

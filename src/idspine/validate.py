@@ -9,11 +9,16 @@ from idspine.config import Config, Output
 from idspine.config_checks import check_output_folder
 from idspine.engines import Engine, open_engine
 from idspine.errors import InputError
-from idspine.read import stage_sources
+from idspine.read import StagedSource, stage_sources
 
 
 def validate_sources(config: Config) -> dict[str, int]:
-    """Read every source and run the input checks; returns the record count per source.
+    """Read every source and run the input checks; returns the record count per source."""
+    return {item.source.name: item.row_count for item in stage_for_validation(config)}
+
+
+def stage_for_validation(config: Config) -> list[StagedSource]:
+    """Read every source and run the input checks, as `run` would.
 
     The sources are read where `run` reads them, and nothing is ever written: on DuckDB,
     `table` and `query` sources read the output database, so it is opened read-only; on
@@ -50,8 +55,24 @@ def validate_sources(config: Config) -> dict[str, int]:
         ) from None
 
 
-def _count(config: Config, engine: Engine) -> dict[str, int]:
+def _count(config: Config, engine: Engine) -> list[StagedSource]:
     try:
-        return {item.source.name: item.row_count for item in stage_sources(config, engine)}
+        return stage_sources(config, engine)
     finally:
         engine.close()
+
+
+def source_warnings(staged: list[StagedSource]) -> list[str]:
+    """What a run would get wrong without failing: empty sources, unreadable order values."""
+    warnings = []
+    for item in staged:
+        name = item.source.name
+        if item.row_count == 0:
+            warnings.append(f"source {name} has no rows: a run would remove its profiles")
+        if item.unparsed_order_values:
+            warnings.append(
+                f"sources.{name}.order_by: {item.unparsed_order_values:,} values of "
+                f"'{item.source.order_column}' cannot be read as a time (check its format); "
+                "those records would count as oldest"
+            )
+    return warnings
