@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from markupsafe import escape
 
 import idspine
+from idspine.engines.duckdb_engine import DuckDBEngine
 from idspine.errors import RunError
 from idspine.report import build_report, run_warnings
 
@@ -290,8 +290,11 @@ def test_sample_profiles_show_records_and_pairs(built: Built) -> None:
 
 
 def test_warnings(built: Built) -> None:
-    with duckdb.connect(built.config.output.database, read_only=True) as connection:
-        warnings = run_warnings(connection, built.config, built.run_id)
+    engine = DuckDBEngine(built.config.output.database, read_only=True)
+    try:
+        warnings = run_warnings(engine, built.config, built.run_id)
+    finally:
+        engine.close()
     text = "\n".join(warnings)
     assert "email: 1 value is shared by more than 3 records" in text
     assert "Rule 'phone' merged nothing" in text
@@ -331,10 +334,10 @@ def test_warns_about_a_profile_far_larger_than_the_rest(tmp_path: Path) -> None:
     _write_csv(tmp_path / "shop.csv", SHOP_FIRST)
     config = _config(tmp_path)
     with idspine.resolve(config) as result:
-        warnings = run_warnings(result.engine.connection, config, result.run.run_id)
-        page = build_report(
-            config, tmp_path / "report.html", connection=result.engine.connection
-        ).read_text(encoding="utf-8")
+        warnings = run_warnings(result.engine, config, result.run.run_id)
+        page = build_report(config, tmp_path / "report.html", engine=result.engine).read_text(
+            encoding="utf-8"
+        )
     outlier = [w for w in warnings if "far more than any other" in w]
     assert len(outlier) == 1
     assert "holds 12 records" in outlier[0]
@@ -342,9 +345,12 @@ def test_warns_about_a_profile_far_larger_than_the_rest(tmp_path: Path) -> None:
     assert escape(outlier[0]) in page
 
 
-def test_report_from_an_open_connection(built: Built, tmp_path: Path) -> None:
-    with duckdb.connect(built.config.output.database, read_only=True) as connection:
-        again = build_report(built.config, tmp_path / "again.html", connection=connection)
+def test_report_from_an_open_engine(built: Built, tmp_path: Path) -> None:
+    engine = DuckDBEngine(built.config.output.database, read_only=True)
+    try:
+        again = build_report(built.config, tmp_path / "again.html", engine=engine)
+    finally:
+        engine.close()
     assert _figure(again.read_text(encoding="utf-8"), "records") == _figure(built.html, "records")
 
 

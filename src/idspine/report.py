@@ -15,13 +15,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import jinja2
 from markupsafe import Markup
 
 from idspine.config import Config, Criterion
-from idspine.engines.duckdb_engine import open_failure
-from idspine.errors import RunError
+from idspine.engines import Engine, open_engine
+from idspine.errors import EngineError, RunError
 from idspine.report_sections import (
     annotate_pairs,
     checks_of,
@@ -46,30 +45,28 @@ DASH = "\u2013"
 _SCRIPT_SAFE = str.maketrans({c: f"\\u{ord(c):04x}" for c in "<>&'\u2028\u2029"})
 
 
-def build_report(
-    config: Config, output_path: Path, *, connection: duckdb.DuckDBPyConnection | None = None
-) -> Path:
+def build_report(config: Config, output_path: Path, *, engine: Engine | None = None) -> Path:
     """Write the HTML report of the latest successful run and return its path.
 
     Args:
         config: the resolved configuration of the project.
         output_path: where to write the HTML file; missing folders are created.
-        connection: an open DuckDB connection to the output database. Without one, the
-            database named by `config.output.database` is opened read-only.
+        engine: an open engine on the outputs (e.g. a run's). Without one, the configured
+            engine opens them read-only.
 
     Raises:
         RunError: the database cannot be read or holds no successful run yet.
     """
-    owned = connection is None
-    if connection is None:
-        connection = _open_read_only(config)
+    owned = engine is None
+    if engine is None:
+        engine = _open_read_only(config)
     try:
-        context = _collect(_Reader(connection, config), config)
-    except duckdb.Error as exc:
+        context = _collect(_Reader(engine, config), config)
+    except EngineError as exc:
         raise RunError(f"cannot read the published tables: {exc}") from exc
     finally:
         if owned:
-            connection.close()
+            engine.close()
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("idspine", "templates"),
         autoescape=True,
@@ -85,26 +82,18 @@ def build_report(
     return output_path
 
 
-def _open_read_only(config: Config) -> duckdb.DuckDBPyConnection:
-    database = Path(config.output.database)
-    if not database.is_file():
-        raise RunError(f"no output database at {database}: run `idspine run` first")
+def _open_read_only(config: Config) -> Engine:
+    if config.engine == "duckdb" and not Path(config.output.database).is_file():
+        raise RunError(f"no output database at {config.output.database}: run `idspine run` first")
     try:
-        return duckdb.connect(str(database), read_only=True)
-    except duckdb.Error as exc:
-        raise RunError(open_failure(str(database), exc)) from None
+        return open_engine(config, read_only=True)
+    except EngineError as exc:
+        raise RunError(str(exc)) from None
 
 
 def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
     schema = config.output.schema
-    found = {
-        r["table_name"]
-        for r in reader.rows(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ? "
-            "AND table_catalog = current_database()",
-            schema,
-        )
-    }
+    found = reader.published()
     missing = [f"identity_{name}" for name in TABLES if f"identity_{name}" not in found]
     runs = (
         reader.rows("SELECT * FROM $runs WHERE status = 'succeeded' ORDER BY run_seq DESC LIMIT 1")
@@ -184,7 +173,7 @@ def _collect(reader: _Reader, config: Config) -> dict[str, Any]:
             "ORDER BY reason, source, record_key LIMIT ?",
             UNRESOLVED_SHOWN,
         ),
-        "warnings": run_warnings(reader.connection, config, run["run_id"]),
+        "warnings": run_warnings(reader.engine, config, run["run_id"]),
         "data_json": _script_json(
             {
                 "run": run,

@@ -2,7 +2,7 @@
 
 `data_warnings` reads only metrics, so the pipeline (on any engine, from its work tables)
 and the report (from the published tables) say the same thing. `run_warnings` adds what the
-report reads from the published DuckDB tables (hub values, an outlier profile, rules that
+report reads from the published tables (hub values, an outlier profile, rules that
 merged nothing, a sharp change in profiles).
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import duckdb
 import sqlglot
 from sqlglot import exp
 
@@ -49,15 +48,17 @@ def _parse(template: str) -> exp.Expr:
 
 
 class Reader:
-    """Runs the report's queries on the published tables of one output schema.
+    """Runs the report's queries on the published tables of one output schema, through any
+    engine (the one reader that the report, the summary and the warnings share).
 
-    Templates are constants of the calling module. `$name` placeholders become quoted table names
-    (`$golden` is `identity_golden`) or the quoted id column (`$id`); values are bound as `?`
-    parameters.
+    Templates are constants of the calling module. `$name` placeholders become the published
+    tables (`$golden` is `identity_golden`) or the quoted id column (`$id`); values are given
+    for `?` placeholders, in order, and enter the tree as literals.
     """
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection, config: Config) -> None:
-        self.connection = connection
+    def __init__(self, engine: Engine, config: Config) -> None:
+        self.engine = engine
+        self.schema = config.output.schema
         self.nodes: dict[str, exp.Expr] = {
             name: exp.table_(f"identity_{name}", db=config.output.schema, quoted=True)
             for name in (*TABLES, *OPTIONAL_TABLES)
@@ -65,10 +66,17 @@ class Reader:
         self.nodes["id"] = exp.column(config.output.id_column, quoted=True)
 
     def rows(self, template: str, *params: object) -> list[dict[str, Any]]:
-        tree = exp.replace_placeholders(_parse(template).copy(), **self.nodes)
-        cursor = self.connection.execute(tree.sql("duckdb"), list(params))
-        names = [column[0] for column in cursor.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        tree = exp.replace_placeholders(_parse(template).copy(), *params, **self.nodes)
+        found: list[dict[str, Any]] = self.engine.fetch_arrow(tree).to_pylist()
+        return found
+
+    def published(self) -> set[str]:
+        """The names of the published tables this reader knows that exist."""
+        return {
+            f"identity_{name}"
+            for name in (*TABLES, *OPTIONAL_TABLES)
+            if self.engine.exists(f"identity_{name}", self.schema)
+        }
 
 
 def metrics_of(reader: Reader, run_id: str) -> dict[tuple[str, str], float | None]:
@@ -80,13 +88,13 @@ def metrics_of(reader: Reader, run_id: str) -> dict[tuple[str, str], float | Non
     }
 
 
-def run_warnings(connection: duckdb.DuckDBPyConnection, config: Config, run_id: str) -> list[str]:
+def run_warnings(engine: Engine, config: Config, run_id: str) -> list[str]:
     """Plain-language warnings about a run, for the report and the command line.
 
     Metrics come from the given run; the profile sizes and hub examples from the published
     tables, which hold the latest successful run.
     """
-    reader = Reader(connection, config)
+    reader = Reader(engine, config)
     metrics = metrics_of(reader, run_id)
     warnings = []
     hubs_of = {

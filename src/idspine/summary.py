@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from idspine.api import Result
+from idspine.run_checks import run_warnings
 
 
 def _percent(value: float | None) -> str:
@@ -121,11 +122,5 @@ def print_summary(result: Result, console: Console) -> None:
 
 
 def run_warnings_for(result: Result) -> list[str]:
-    try:
-        from idspine.run_checks import run_warnings
-    except ImportError:
-        return []
-    connection = getattr(result.engine, "connection", None)
-    if connection is None:
-        return []
-    return run_warnings(connection, result.config, result.run.run_id)
+    """The report's warnings about the run, read through the run's own engine."""
+    return run_warnings(result.engine, result.config, result.run.run_id)
