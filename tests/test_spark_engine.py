@@ -9,6 +9,7 @@ import datetime as dt
 import itertools
 import os
 import random
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ import pytest
 from sqlglot import exp
 
 import idspine
+from idspine.report import build_report
 
 pytest.importorskip("pyspark", reason="needs pyspark (pip install idspine[spark])")
 pytest.importorskip("pandas", reason="needs pandas (pip install idspine[spark])")
@@ -563,6 +565,7 @@ def test_quickstart_gives_the_same_tables_on_both_engines(
     quickstart = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
     base = yaml.safe_load((quickstart / "idspine.yml").read_text(encoding="utf-8"))
     results = {}
+    reports: dict[str, dict[str, str]] = {}
     for engine in ("duckdb", "spark"):
         config = dict(
             base,
@@ -574,6 +577,12 @@ def test_quickstart_gives_the_same_tables_on_both_engines(
             },
         )
         results[engine] = published(config, quickstart)
+        # The report reads the published tables through the engine, on Spark too.
+        resolved = idspine.load_config(config, base_dir=quickstart)
+        page = build_report(resolved, tmp_path / engine / "report.html").read_text("utf-8")
+        reports[engine] = dict(re.findall(r'data-metric="([a-z_]+)">([^<]*)<', page))
     for table, rows in results["duckdb"].items():
         assert results["spark"][table] == rows, table
     assert len(results["duckdb"]["identity_match"]) > 3000
+    assert reports["spark"] == reports["duckdb"]
+    assert reports["duckdb"]["records"] == f"{len(results['duckdb']['identity_match']):,}"
