@@ -23,8 +23,8 @@ from typer.testing import CliRunner
 import idspine
 from idspine.cli import app
 from idspine.diff import diff_configs
-from idspine.engines.base import Step
 from idspine.errors import IdspineError
+from idspine.plan import Step
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart"
 SCHEMA = "identity"

@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from idspine.config import Config, Criterion, Rule
 from idspine.dialect import similarity
-from idspine.engines.base import Step
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, subquery, values_table
 
 SCORE_DECIMALS = 6  # scores are rounded so every engine orders pairs the same way

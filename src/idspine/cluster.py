@@ -17,8 +17,9 @@ import pyarrow as pa
 from sqlglot import exp
 
 from idspine.config import Config
-from idspine.engines.base import Engine, Step
+from idspine.engines.base import Engine
 from idspine.overrides import MUST_LINK_PRIORITY
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, values_table
 
 # Work tables rebuilt at every rule level.

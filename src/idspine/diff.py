@@ -19,10 +19,10 @@ from sqlglot import exp
 
 from idspine.config import Config, Output
 from idspine.engines import Engine, open_engine
-from idspine.engines.base import Step
 from idspine.errors import RunError
 from idspine.overrides import current_ledger
 from idspine.pipeline import run_pipeline
+from idspine.plan import Step
 from idspine.sqlbuild import sql
 
 EXAMPLES = 10

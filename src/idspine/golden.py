@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idspine.config import Config, GoldenField
-from idspine.engines.base import Step
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, subquery
 
 DISPLAY_AS_WRITTEN = {"name", "text"}

@@ -13,8 +13,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idspine.config import Config
-from idspine.engines.base import Step
 from idspine.overrides import IDENTIFIER_PREFIX
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, values_table
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idspine.config import Config, Rule
-from idspine.engines.base import Step
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, values_table
 
 SIZE_BUCKETS = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idspine.config import Config
-from idspine.engines.base import Step
 from idspine.overrides import MUST_LINK_PRIORITY, MUST_LINK_RULE
+from idspine.plan import Step
 from idspine.sqlbuild import sql, values_table
 
 # published name -> work table holding it

@@ -27,8 +27,9 @@ import pyarrow as pa
 from sqlglot import exp
 
 from idspine.config_types import Config
-from idspine.engines.base import Engine, Step
+from idspine.engines.base import Engine
 from idspine.override_file import read_overrides_file
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql
 
 LEDGER = "identity_overrides"

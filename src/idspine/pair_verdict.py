@@ -29,7 +29,8 @@ from idspine.candidates import (
     plan_rule_pairs,
 )
 from idspine.config import Config, Rule
-from idspine.engines.base import Engine, Step
+from idspine.engines.base import Engine
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, values_table
 
 

@@ -20,7 +20,7 @@ from phonenumbers import PhoneMetadata
 from sqlglot import exp
 
 from idspine.config import Identifier
-from idspine.engines.base import Step
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, values_table
 
 # The columns of the country-code relation in SQL (the prefixes for parsing become one

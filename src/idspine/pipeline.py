@@ -21,13 +21,14 @@ from idspine.candidates import plan_candidate_pairs
 from idspine.checks import CheckResult, check_metrics, evaluate_checks
 from idspine.cluster import ClusterStats, cluster
 from idspine.config import Config
-from idspine.engines.base import Engine, Step
+from idspine.engines.base import Engine
 from idspine.errors import HeldRun
 from idspine.golden import plan_golden
 from idspine.membership import plan_membership
 from idspine.metrics import plan_metrics
 from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
 from idspine.overrides import all_decisions, plan_override_status, plan_overrides
+from idspine.plan import Step
 from idspine.profile_ids import plan_profile_ids, previous_id_column
 from idspine.read import plan_raw_lookup, plan_records, stage_sources
 from idspine.run_checks import check_run

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from idspine.engines.base import Step
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, subquery
 
 EMPTY_PREVIOUS = (

@@ -19,8 +19,9 @@ from sqlglot import exp
 
 from idspine.config import Config, Source
 from idspine.dialect import parse_order_field
-from idspine.engines.base import Engine, Step
+from idspine.engines.base import Engine
 from idspine.errors import EngineError, InputError, Problem
+from idspine.plan import Step
 from idspine.sqlbuild import ident, is_plain_column, lit, parse_value_expression, sql
 
 EXAMPLES = 5

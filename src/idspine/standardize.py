@@ -13,8 +13,8 @@ from sqlglot import exp
 
 from idspine.config import Config, Identifier
 from idspine.dialect import strip_accents
-from idspine.engines.base import Step
 from idspine.phones import plan_phone_parsing
+from idspine.plan import Step
 from idspine.sqlbuild import ident, lit, parse_value_expression, sql, values_table
 
 COMMON_PLACEHOLDERS = (

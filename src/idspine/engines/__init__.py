@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from idspine.engines.base import Engine, Step
+from idspine.engines.base import Engine
 
 if TYPE_CHECKING:
     from idspine.config import Config
 
-__all__ = ["Engine", "Step", "open_engine"]
+__all__ = ["Engine", "open_engine"]
 
 
 def open_engine(config: Config, *, read_only: bool = False) -> Engine:

@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
 import pyarrow as pa
 from sqlglot import exp
 
 from idspine.config import Source
-
-
-@dataclass(frozen=True)
-class Step:
-    """One unit of planned work: a query and the table it becomes."""
-
-    name: str
-    query: exp.Expr
-    materialize: bool = True
-    # A table that will be published: an engine may write it straight to its staging area
-    # (still readable under `name`) so that publishing does not copy it again.
-    output: bool = False
+from idspine.plan import Step
 
 
 class Engine(ABC):

@@ -18,8 +18,9 @@ from sqlglot import exp
 from idspine import udfs
 from idspine.config import Config, Source
 from idspine.dialect import render
-from idspine.engines.base import Engine, Step
+from idspine.engines.base import Engine
 from idspine.errors import EngineError, InputError, Problem, engine_detail
+from idspine.plan import Step
 from idspine.sqlbuild import lit, sql
 
 # Set only by the crash-safety tests: seconds to wait between the statements of a publish.

@@ -30,8 +30,9 @@ from idspine import udfs
 from idspine.config import Config, Source
 from idspine.dialect import render
 from idspine.engines import spark_graph
-from idspine.engines.base import Engine, Step
+from idspine.engines.base import Engine
 from idspine.errors import EngineError, InputError, Problem, engine_detail
+from idspine.plan import Step
 
 # Settings of a session idspine creates; the `spark.conf` of the config overrides them.
 SESSION_DEFAULTS = {
