@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,37 @@ import pytest
 import idspine
 
 ENGINES = ["duckdb", pytest.param("spark", marks=pytest.mark.spark)]
+
+# Small-data settings: one shuffle partition, no UI, and interpreted expressions (compiling
+# generated code costs more than running it on a few rows).
+SPARK_TEST_CONF = {
+    "spark.sql.shuffle.partitions": "1",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+}
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local SparkSession for the whole suite; engines opened by tests find it active."""
+    pytest.importorskip("pyspark", reason="needs pyspark (pip install idspine[spark])")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("needs a Java runtime for Spark")
+    from idspine.engines.spark_engine import build_session
+
+    session = build_session("local[2]", "idspine-tests", SPARK_TEST_CONF)
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(autouse=True)
+def _spark_session_for_spark_tests(request: pytest.FixtureRequest) -> None:
+    # Every test marked `spark` (a module, a test or an ENGINES parameter) shares the session.
+    if request.node.get_closest_marker("spark") is not None:
+        request.getfixturevalue("spark")
 
 
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> Path:

@@ -7,10 +7,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import itertools
-import os
 import random
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from sqlglot import exp
+from tests.conftest import SPARK_TEST_CONF
 
 import idspine
 from idspine.report import build_report
@@ -36,28 +35,6 @@ pytestmark = [
     # PySpark 4 warns that pandas 3 support is partial; the engine's UDFs do not depend on it.
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
 ]
-
-# Small-data settings: one shuffle partition, no UI, and interpreted expressions (compiling
-# generated code costs more than running it on a few rows).
-TEST_CONF = {
-    "spark.sql.shuffle.partitions": "1",
-    "spark.default.parallelism": "2",
-    "spark.ui.enabled": "false",
-    "spark.sql.codegen.wholeStage": "false",
-    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-}
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("needs a Java runtime for Spark")
-    from idspine.engines.spark_engine import build_session
-
-    session = build_session("local[2]", "idspine-tests", TEST_CONF)
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture
@@ -458,7 +435,7 @@ def write_inputs(folder: Path) -> None:
 def cross_engine_config(engine: str, folder: Path) -> dict[str, Any]:
     return {
         "engine": engine,
-        "spark": {"master": "local[2]", "conf": TEST_CONF},
+        "spark": {"master": "local[2]", "conf": SPARK_TEST_CONF},
         "output": {"database": str(folder / f"{engine}.duckdb")},
         "identifiers": {
             "email": {"type": "email", "strip_plus_tag": True, "limit": 3, "max_group_size": 6},
