@@ -9,6 +9,7 @@ not record may pass any rule in `explain`.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ CANDIDATE_RULES: list[dict[str, Any]] = [
 
 
 @settings(
-    max_examples=12,
+    max_examples=int(os.environ.get("IDSPINE_PROPERTY_EXAMPLES", "12")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

@@ -159,7 +159,7 @@ def test_hub_values_are_published_only_for_linking_identifiers(
     result = run_project(config)
     hubs = result.arrow("identity_hub_values").to_pylist()
     # `daniel` is compared, never linked on: it is no hub, whatever its count.
-    assert hubs == [{"identifier": "email", "value": "info@shop.com", "records": 5}]
+    assert hubs == [{"identifier": "email", "value": "info@shop.com", "records": 5, "rule": None}]
     metrics = result.metrics()
     assert metrics[("identifier_hub_values", "email")] == 1
     assert metrics[("identifier_hub_values", "first_name")] == 0
@@ -195,3 +195,33 @@ def test_a_record_over_a_limit_on_its_own_is_flagged(
     )
     assert (match["2"]["over_limit"], match["2"]["refused_merge"]) == (False, True)
     assert result.metrics()[("records_over_limit", "")] == 1
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_rule_bound_skips_large_anchor_groups_and_reports_them(
+    tmp_path: Path, run_project: Runner, engine: str
+) -> None:
+    # A crowded postcode: three namesakes and a pair; a quiet one with a pair.
+    crm = [
+        *[person(str(i), "Jean", "Martin", zip="75011") for i in range(3)],
+        person("3", "Anne", "Roy", zip="75011"),
+        person("4", "Anne", "Roy", zip="75011"),
+        person("5", "Paul", "Durand", zip="23000"),
+        person("6", "Paul", "Durand", zip="23000"),
+    ]
+    rule = {**name_rule("zip"), "max_group_size": 4}
+    config = project(tmp_path, {"crm": crm}, identifiers=IDENTIFIERS, engine=engine, rules=[rule])
+    result = run_project(config)
+    profiles = profiles_of(result)
+    assert len({profiles[k] for k in "01234"}) == 5  # 75011 holds 5 records > 4: no pairs
+    assert profiles["5"] == profiles["6"]
+    hubs = result.arrow("identity_hub_values").to_pylist()
+    assert hubs == [{"identifier": "zip", "value": "75011", "records": 5, "rule": "zip_and_names"}]
+    metrics = result.metrics()
+    assert metrics[("rule_bounded_values", "zip_and_names")] == 1
+    assert metrics[("rule_bounded_records", "zip_and_names")] == 5
+    assert metrics[("identifier_hub_values", "zip")] == 0
+    loaded = idspine.load_config(config, base_dir=tmp_path)
+    result.close()
+    answer = explain_records(loaded, "crm:3", "crm:4")
+    assert answer["rule_verdicts"][0]["criteria"][0]["state"] == "hub"

@@ -14,61 +14,11 @@ from sqlglot import exp
 
 from idspine.config import Config, Criterion, Rule
 from idspine.dialect import similarity
+from idspine.hubs import plan_hub_values
 from idspine.plan import Step
-from idspine.sqlbuild import lit, sql, subquery, values_table
+from idspine.sqlbuild import lit, sql, subquery
 
 SCORE_DECIMALS = 6  # scores are rounded so every engine orders pairs the same way
-
-
-def anchor_identifiers(config: Config) -> list[str]:
-    """Identifiers some rule links on. Only their values can be hubs: a value that is only
-    compared (a common first name) links nothing, so it cannot be a hub."""
-    return sorted({i for rule in config.rules for a in rule.anchors for i in a.identifiers})
-
-
-def plan_hub_values(config: Config) -> list[Step]:
-    """`hub_values(identifier, value, records)` — published as `identity_hub_values` —
-    and `anchor_values`, the values candidates may pair on."""
-    limits = values_table(
-        ["identifier", "max_group_size"],
-        [(name, config.identifier(name).max_group_size) for name in anchor_identifiers(config)],
-        "g",
-    )
-    return [
-        Step(
-            "value_groups",
-            sql(
-                "SELECT u.identifier, u.value, count(*) AS records FROM usable_values AS u "
-                "JOIN $limits ON u.identifier = g.identifier GROUP BY u.identifier, u.value",
-                limits=limits,
-            ),
-        ),
-        Step(
-            "hub_values",
-            sql(
-                "SELECT v.identifier, v.value, v.records FROM value_groups AS v "
-                "JOIN $limits ON v.identifier = g.identifier WHERE v.records > g.max_group_size",
-                limits=limits.copy(),
-            ),
-        ),
-        plan_anchor_values(config),
-    ]
-
-
-def plan_anchor_values(config: Config) -> Step:
-    """Usable values of anchor identifiers that are not hubs (reads `hub_values`)."""
-    return Step(
-        "anchor_values",
-        sql(
-            "SELECT u.record_id, u.identifier, u.value FROM usable_values AS u "
-            "LEFT JOIN hub_values AS h ON u.identifier = h.identifier AND u.value = h.value "
-            "WHERE h.value IS NULL AND $anchor",
-            anchor=exp.In(
-                this=exp.column("identifier", "u"),
-                expressions=[lit(i) for i in anchor_identifiers(config)],
-            ),
-        ),
-    )
 
 
 def _in_group(column: str, criterion: Criterion) -> exp.Expr:
@@ -78,15 +28,30 @@ def _in_group(column: str, criterion: Criterion) -> exp.Expr:
     )
 
 
-def _anchor_pairs(criterion: Criterion) -> exp.Expr:
+def _anchor_pairs(criterion: Criterion, values: str) -> exp.Expr:
     condition = exp.and_(_in_group("a", criterion), _in_group("b", criterion))
     if len(criterion.identifiers) == 1:
         condition = exp.and_(condition, sql("a.identifier = b.identifier"))
     return sql(
         "SELECT DISTINCT a.record_id AS left_id, b.record_id AS right_id "
-        "FROM anchor_values AS a JOIN anchor_values AS b "
+        "FROM $values_a JOIN $values_b "
         "ON a.value = b.value AND a.record_id < b.record_id WHERE $condition",
         condition=condition,
+        values_a=exp.to_table(values, quoted=True).as_("a"),
+        values_b=exp.to_table(values, quoted=True).as_("b"),
+    )
+
+
+def _rule_anchor_values(rule: Rule) -> Step:
+    """The anchor values a rule with its own `max_group_size` may pair on."""
+    return Step(
+        f"rule_{rule.priority}_anchor_values",
+        sql(
+            "SELECT u.record_id, u.identifier, u.value FROM anchor_values AS u "
+            "LEFT JOIN hub_values AS h ON h.identifier = u.identifier AND h.value = u.value "
+            "AND h.rule = $rule WHERE h.value IS NULL",
+            rule=lit(rule.name),
+        ),
     )
 
 
@@ -167,7 +132,7 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
 CRITERION_STATES = ("passed", "failed", "missing", "missing_allowed", "contested")
 
 
-def _contested_records(rule: Rule, scores: str, threshold: float) -> exp.Expr:
+def _contested_records(rule: Rule, scores: str, threshold: float, values: str) -> exp.Expr:
     """Records whose anchor is contested for one criterion that allows missing values.
 
     A missing value passes, unless a record that has one disagrees on it with another record
@@ -182,8 +147,10 @@ def _contested_records(rule: Rule, scores: str, threshold: float) -> exp.Expr:
         "SELECT DISTINCT b.record_id FROM (SELECT left_id AS record_id FROM $f "
         "WHERE coalesce(score, partial) < $t UNION SELECT right_id FROM $f "
         "WHERE coalesce(score, partial) < $t) AS d "
-        "JOIN anchor_values AS a ON a.record_id = d.record_id AND $in_a "
-        "JOIN anchor_values AS b ON b.identifier = a.identifier AND b.value = a.value",
+        "JOIN $values_a ON a.record_id = d.record_id AND $in_a "
+        "JOIN $values_b ON b.identifier = a.identifier AND b.value = a.value",
+        values_a=exp.to_table(values, quoted=True).as_("a"),
+        values_b=exp.to_table(values, quoted=True).as_("b"),
         f=exp.to_table(scores, quoted=True),
         t=lit(threshold),
         in_a=exp.In(this=exp.column("identifier", "a"), expressions=anchor_identifiers),
@@ -223,7 +190,14 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
     the run's decision, which `explain` reads by running these same steps.
     """
     prefix = f"rule_{rule.priority}"
-    steps = [Step(f"{prefix}_anchor_{i}", _anchor_pairs(c)) for i, c in enumerate(rule.anchors)]
+    steps: list[Step] = []
+    values = "anchor_values"
+    if rule.max_group_size is not None:
+        steps.append(_rule_anchor_values(rule))
+        values = steps[-1].name
+    steps += [
+        Step(f"{prefix}_anchor_{i}", _anchor_pairs(c, values)) for i, c in enumerate(rule.anchors)
+    ]
     candidates = exp.select("a0.left_id", "a0.right_id").from_(
         exp.to_table(f"{prefix}_anchor_0", quoted=True).as_("a0")
     )
@@ -252,7 +226,10 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
         if criterion.allow_missing:
             table_contested = f"{prefix}_contested_{i}"
             steps.append(
-                Step(table_contested, _contested_records(rule, table, criterion.threshold))
+                Step(
+                    table_contested,
+                    _contested_records(rule, table, criterion.threshold, values),
+                )
             )
             for side, column in (("l", "left_id"), ("r", "right_id")):
                 evaluated = evaluated.join(

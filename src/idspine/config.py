@@ -287,7 +287,7 @@ def _resolve_rules(
                     "compared between records that share the anchor",
                 )
             )
-        rules.append(Rule(rule.name, index + 1, tuple(criteria)))
+        rules.append(Rule(rule.name, index + 1, tuple(criteria), rule.max_group_size))
     if not spec.rules:
         problems.append(Problem("rules", "at least one rule is needed"))
     return tuple(rules)

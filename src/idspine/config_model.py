@@ -97,6 +97,9 @@ Criterion = MatchLevel | FuzzyCriterion
 class RuleSpec(Strict):
     name: str
     match: dict[str, Criterion]
+    # Anchor values held by more records are not paired on by this rule (a weak anchor such
+    # as a postcode); reported in identity_hub_values with the rule's name.
+    max_group_size: Annotated[int, Field(ge=2)] | None = None
 
 
 class GoldenFieldSpec(Strict):

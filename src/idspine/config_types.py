@@ -57,6 +57,7 @@ class Rule:
     name: str
     priority: int  # 1 = strongest
     criteria: tuple[Criterion, ...]
+    max_group_size: int | None = None  # per-rule bound on anchor value groups
 
     @property
     def anchors(self) -> tuple[Criterion, ...]:

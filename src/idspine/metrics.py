@@ -109,6 +109,17 @@ def _per_status(config: Config) -> list[exp.Expr]:
             "LEFT JOIN membership_counts AS m ON m.source = o.source GROUP BY o.source",
             sources=_names("source", sources, "o"),
         ),
+        # A rule's own bound on anchor groups (rule max_group_size): what it skipped.
+        sql(
+            "SELECT 'rule_bounded_values', n.rule, count(h.value) FROM $rules "
+            "LEFT JOIN hub_values AS h ON h.rule = n.rule GROUP BY n.rule",
+            rules=rules.copy(),
+        ),
+        sql(
+            "SELECT 'rule_bounded_records', n.rule, coalesce(sum(h.records), 0) FROM $rules "
+            "LEFT JOIN hub_values AS h ON h.rule = n.rule GROUP BY n.rule",
+            rules=rules.copy(),
+        ),
         sql(
             "SELECT 'rule_pairs_found', n.rule, count(p.priority) FROM $rules "
             "LEFT JOIN rule_pairs_all AS p ON p.priority = n.priority GROUP BY n.rule",
@@ -140,12 +151,14 @@ def _per_identifier(config: Config) -> list[exp.Expr]:
         sql("SELECT 'identifier_invalid_values', identifier, invalid FROM lookup_counts"),
         sql(
             "SELECT 'identifier_hub_values', i.identifier, count(h.value) FROM $ids "
-            "LEFT JOIN hub_values AS h ON h.identifier = i.identifier GROUP BY i.identifier",
+            "LEFT JOIN hub_values AS h ON h.identifier = i.identifier AND h.rule IS NULL "
+            "GROUP BY i.identifier",
             ids=identifiers,
         ),
         sql(
             "SELECT 'identifier_hub_records', i.identifier, coalesce(sum(h.records), 0) "
             "FROM $ids LEFT JOIN hub_values AS h ON h.identifier = i.identifier "
+            "AND h.rule IS NULL "
             "GROUP BY i.identifier",
             ids=identifiers.copy(),
         ),

@@ -22,14 +22,10 @@ from typing import Any
 
 from sqlglot import exp
 
-from idspine.candidates import (
-    anchor_identifiers,
-    evaluated_table,
-    plan_anchor_values,
-    plan_rule_pairs,
-)
+from idspine.candidates import evaluated_table, plan_rule_pairs
 from idspine.config import Config, Rule
 from idspine.engines.base import Engine
+from idspine.hubs import anchor_identifiers, plan_anchor_values
 from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, values_table
 
@@ -88,7 +84,7 @@ def _neighbourhood_steps(config: Config, pair: tuple[tuple[str, str], ...]) -> l
         Step(
             "hub_values",
             sql(
-                "SELECT identifier, value, records FROM $hubs",
+                "SELECT identifier, value, records, rule FROM $hubs",
                 hubs=_published(config, "hub_values"),
             ),
         ),
@@ -97,6 +93,7 @@ def _neighbourhood_steps(config: Config, pair: tuple[tuple[str, str], ...]) -> l
             sql(
                 "SELECT u.source, u.record_key, u.identifier, u.value FROM explain_usable AS u "
                 "LEFT JOIN hub_values AS h ON h.identifier = u.identifier AND h.value = u.value "
+                "AND h.rule IS NULL "
                 "WHERE h.value IS NULL AND $anchors",
                 anchors=anchors,
             ),
@@ -136,7 +133,11 @@ def _criterion_verdicts(
                 r=lit(right),
             )
         ).to_pylist()[0]["n"]
-        state = "passed" if shared else _unshared_state(engine, anchor.identifiers, left, right)
+        state = (
+            "passed"
+            if shared
+            else _unshared_state(engine, rule.name, anchor.identifiers, left, right)
+        )
         verdicts.append(CriterionVerdict(anchor.label, True, state, 1.0 if shared else None))
     for i, criterion in enumerate(rule.fuzzy):
         if row is None:
@@ -154,8 +155,11 @@ def _criterion_verdicts(
     return tuple(verdicts)
 
 
-def _unshared_state(engine: Engine, identifiers: tuple[str, ...], left: int, right: int) -> str:
-    """Why an anchor does not pair the records: no common value, or only hub values."""
+def _unshared_state(
+    engine: Engine, rule: str, identifiers: tuple[str, ...], left: int, right: int
+) -> str:
+    """Why an anchor does not pair the records: no common value, or only hub values (the
+    identifier's, or those the rule's own `max_group_size` skips)."""
 
     def in_group(table: str) -> exp.Expr:
         return exp.In(
@@ -166,8 +170,10 @@ def _unshared_state(engine: Engine, identifiers: tuple[str, ...], left: int, rig
         sql(
             "SELECT count(h.value) AS hubs, count(*) AS n FROM usable_values AS a "
             "JOIN usable_values AS b ON b.value = a.value AND $in_b "
-            "LEFT JOIN hub_values AS h ON h.identifier = a.identifier AND h.value = a.value "
+            "LEFT JOIN (SELECT DISTINCT identifier, value FROM hub_values WHERE rule IS NULL "
+            "OR rule = $rule) AS h ON h.identifier = a.identifier AND h.value = a.value "
             "WHERE a.record_id = $l AND b.record_id = $r AND $in_a",
+            rule=lit(rule),
             l=lit(left),
             r=lit(right),
             in_a=in_group("a"),

@@ -217,6 +217,7 @@ def _shared_values(reader: _Reader) -> list[dict[str, Any]]:
         "GROUP BY identifier, value HAVING count(*) > 1 "
         "QUALIFY row_number() OVER (PARTITION BY identifier ORDER BY count(*) DESC, value) <= ?"
         ") AS s LEFT JOIN $hub_values AS h ON h.identifier = s.identifier AND h.value = s.value "
+        "AND h.rule IS NULL "
         "ORDER BY s.identifier, s.records DESC, s.value",
         SHARED_VALUES_PER_IDENTIFIER,
     )

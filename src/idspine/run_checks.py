@@ -104,7 +104,8 @@ def run_warnings(engine: Engine, config: Config, run_id: str) -> list[str]:
     recorded = (
         reader.rows(
             "SELECT identifier, value FROM (SELECT identifier, value, row_number() OVER ("
-            "PARTITION BY identifier ORDER BY records DESC, value) AS position FROM $hub_values) "
+            "PARTITION BY identifier ORDER BY records DESC, value) AS position FROM $hub_values "
+            "WHERE rule IS NULL) "
             "WHERE position <= 3 ORDER BY identifier, position"
         )
         if any(hubs_of.values())
@@ -135,6 +136,15 @@ def run_warnings(engine: Engine, config: Config, run_id: str) -> list[str]:
                 "chain them together: check it with `idspine explain --profile`."
             )
     for rule in config.rules:
+        bounded = int(metrics.get(("rule_bounded_values", rule.name)) or 0)
+        if bounded:
+            records = int(metrics.get(("rule_bounded_records", rule.name)) or 0)
+            warnings.append(
+                f"Rule '{rule.name}' skipped {bounded:,} anchor value{'s' if bounded != 1 else ''} "
+                f"held by more than {rule.max_group_size:,} records ({records:,} records in "
+                "all): its max_group_size keeps a weak anchor from pairing namesakes; those "
+                "records can still match by other rules (see identity_hub_values)."
+            )
         if not metrics.get(("rule_merged", rule.name), 0):
             found = int(metrics.get(("rule_pairs_found", rule.name)) or 0)
             why = (
