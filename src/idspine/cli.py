@@ -184,7 +184,9 @@ def evaluate(
     labels: Annotated[
         Path, typer.Option("--labels", "-l", help="CSV or Parquet of clusters or of pairs.")
     ],
-    worst: Annotated[int, typer.Option("--worst", help="Over-merged profiles to explain.")] = 3,
+    worst: Annotated[
+        int, typer.Option("--worst", min=0, help="Over-merged profiles to explain.")
+    ] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Score the last published run against labelled data (pairwise, B-cubed, per rule)."""

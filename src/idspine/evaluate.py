@@ -181,8 +181,8 @@ class _Reader:
                 verdict = "same_entity" if row["same_entity"] else "different"
             entry[f"{row['status']}_{verdict}"] += int(row["pairs"])
         for entry in rules.values():
-            judged = entry["merged_correct"] + entry["merged_wrong"]
-            entry["precision"] = entry["merged_correct"] / judged if judged else None
+            labelled = entry["merged_correct"] + entry["merged_wrong"]
+            entry["precision"] = entry["merged_correct"] / labelled if labelled else None
         return list(rules.values())
 
 

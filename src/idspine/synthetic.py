@@ -72,7 +72,7 @@ SCHEMAS = {
 }
 # low-cardinality columns worth dictionary-encoding in parquet
 _DICTIONARY_COLUMNS = {"First", "Last", "Company", "Zip", "full_name", "loyalty_tier"}
-_DICTIONARY_COLUMNS |= {"first_name", "last_name", "subscribed_on", "source"}
+_DICTIONARY_COLUMNS |= {"first_name", "last_name", "subscribed_on", "source", "Country"}
 TRUTH_SCHEMA = pa.schema(
     [("source", pa.string()), ("record_key", pa.string()), ("person_id", pa.int64())]
 )
