@@ -1,4 +1,4 @@
-"""idspine jobs on the generator's data: the full config and the like-for-like config."""
+"""idspine jobs on the generator's data: the full, like-for-like and messy configs."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ CONFIG_FILES = {
     "idspine-full": CONFIG_DIR / "full.yml",
     "idspine-like-for-like": CONFIG_DIR / "like_for_like.yml",
     "idspine-full-capped": CONFIG_DIR / "full.yml",
+    "idspine-messy": CONFIG_DIR / "messy.yml",
 }
 # DuckDB's default memory_limit is 80% of RAM and its buffer pool fills what it may use; the
 # capped job shows what a run needs when it is told to stay within a budget.

@@ -18,7 +18,9 @@ from typing import Any
 
 IDSPINE_JOBS = ("idspine-full", "idspine-like-for-like")
 SPLINK_JOBS = ("splink-deterministic", "splink-probabilistic")
-EXTRA_JOBS = ("idspine-full-capped",)  # only with --jobs: full config, DuckDB memory capped
+# Only with --jobs (or --profile messy): full config with DuckDB's memory capped; the config
+# for the messy noise profile.
+EXTRA_JOBS = ("idspine-full-capped", "idspine-messy")
 JOBS = (*IDSPINE_JOBS, *SPLINK_JOBS, *EXTRA_JOBS)
 
 

@@ -51,15 +51,18 @@ def size_label(records: int) -> str:
     return str(records)
 
 
-def ensure_dataset(records: int, data_dir: Path) -> Path:
+def ensure_dataset(records: int, data_dir: Path, profile: str = "default") -> Path:
     """Generate the dataset once (in a subprocess) and reuse it when its marker matches."""
-    out = data_dir / size_label(records)
+    default = profile == "default"
+    out = data_dir / (size_label(records) if default else f"{profile}-{size_label(records)}")
     marker = out / "dataset.json"
-    wanted = {"records": records, "seed": SEED, "format": "parquet"}
+    wanted: dict[str, object] = {"records": records, "seed": SEED, "format": "parquet"}
+    if not default:  # the default profile's markers stay as they were: caches remain valid
+        wanted["profile"] = profile
     if marker.exists() and json.loads(marker.read_text(encoding="utf-8")) == wanted:
         return out
     command = [sys.executable, str(BENCH_DIR / "generate.py"), "--records", str(records)]
-    command += ["--out", str(out), "--seed", str(SEED)]
+    command += ["--out", str(out), "--seed", str(SEED), "--profile", profile]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     marker.write_text(json.dumps(wanted), encoding="utf-8")
     return out

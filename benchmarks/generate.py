@@ -1,7 +1,7 @@
 """Generate a synthetic customer dataset with ground truth.
 
 python benchmarks/generate.py --records 1000000 --out benchmarks/data/1m [--seed 42]
-    [--format parquet|csv]
+    [--format parquet|csv] [--profile default|messy]
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from idspine.synthetic import generate
+from idspine.synthetic import NOISE_PROFILES, generate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,10 +19,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    parser.add_argument(
+        "--profile", choices=tuple(NOISE_PROFILES), default="default", help="noise profile"
+    )
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
-    dataset = generate(args.records, args.out, seed=args.seed, file_format=args.format)
+    dataset = generate(
+        args.records, args.out, seed=args.seed, file_format=args.format, noise=args.profile
+    )
     elapsed = time.perf_counter() - start
 
     for source, count in dataset.counts.items():

@@ -1,6 +1,6 @@
 """Speed, memory and quality of idspine, side by side with Splink, written to RESULTS.md.
 
-python benchmarks/run.py --sizes 100k 1m [10m] [--splink]
+python benchmarks/run.py --sizes 100k 1m [10m] [--splink] [--profile default|messy]
     [--output benchmarks/RESULTS.md] [--data-dir benchmarks/data]
 
 Per size the synthetic dataset is generated once (cached under DATA_DIR/<size>), then each
@@ -29,6 +29,7 @@ from bench_job import IDSPINE_JOBS, JOBS, SPLINK_JOBS
 from bench_measure import ensure_dataset, machine, measure_job, parse_size, size_label
 from bench_render import render
 from idspine.quality import score_clusters
+from idspine.synthetic import NOISE_PROFILES
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_PROBABILISTIC_MAX = "1m"
@@ -39,7 +40,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--sizes", nargs="+", default=["100k", "1m"], help="e.g. 100k 1m 10m")
     parser.add_argument("--splink", action="store_true", help="also run the Splink jobs")
     parser.add_argument("--jobs", nargs="+", choices=JOBS, help="only these jobs")
-    parser.add_argument("--output", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument(
+        "--profile",
+        choices=tuple(NOISE_PROFILES),
+        default="default",
+        help="generator noise profile; messy runs idspine-full and idspine-messy and writes "
+        "RESULTS-messy.md unless --output says otherwise",
+    )
+    parser.add_argument("--output", type=Path, help="default benchmarks/RESULTS.md")
     parser.add_argument("--data-dir", type=Path, default=BENCH_DIR / "data")
     parser.add_argument(
         "--probabilistic-max",
@@ -60,11 +68,13 @@ def jobs_for(records: int, args: argparse.Namespace) -> list[str]:
     """The jobs to run at this size: --jobs, else idspine's (and Splink's with --splink)."""
     if args.jobs:
         jobs = [job for job in JOBS if job in args.jobs]
+    elif args.profile == "messy":
+        jobs = ["idspine-full", "idspine-messy", *(SPLINK_JOBS if args.splink else ())]
     else:
         jobs = [*IDSPINE_JOBS, *SPLINK_JOBS] if args.splink else list(IDSPINE_JOBS)
     if records > parse_size(args.probabilistic_max):
         jobs = [job for job in jobs if job != "splink-probabilistic"]
-    if not args.jobs and records >= CAPPED_FROM:
+    if not args.jobs and records >= CAPPED_FROM and "idspine-full" in jobs:
         # Where DuckDB's buffer pool grows past what the run needs, also show a capped run.
         jobs.insert(jobs.index("idspine-full") + 1, "idspine-full-capped")
     return jobs
@@ -95,13 +105,14 @@ def measure_size(
 ) -> None:
     label = size_label(records)
     started = time.perf_counter()
-    data_dir = ensure_dataset(records, args.data_dir)
+    data_dir = ensure_dataset(records, args.data_dir, args.profile)
     print(f"[{label}] data ready in {data_dir} ({time.perf_counter() - started:.1f} s)")
     truth = pq.read_table(data_dir / "truth.parquet")
     entry = results["sizes"].setdefault(label, {"records": records, "jobs": {}})
     entry["records"] = records
     for job in jobs_for(records, args):
-        work_dir = args.data_dir / "work" / label / job
+        profiled = label if args.profile == "default" else f"{args.profile}-{label}"
+        work_dir = args.data_dir / "work" / profiled / job
         outcome = measure_job(job, data_dir, work_dir, args.timeout)
         if outcome["status"] == "ok":
             outcome["quality"] = score_clusters(read_clusters(job, work_dir), truth).as_dict()
@@ -127,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     words = sys.argv[1:] if argv is None else argv
     command = shlex.join(["python", "benchmarks/run.py", *words])
-    output: Path = args.output
+    name = "RESULTS.md" if args.profile == "default" else f"RESULTS-{args.profile}.md"
+    output: Path = args.output or BENCH_DIR / name
     json_path = output.with_suffix(".json")
     results = load_results(json_path, args.fresh)
     if args.render_only:

@@ -56,3 +56,16 @@ def test_harness_measures_and_renders(harness: object, tmp_path: Path) -> None:
     assert marker.stat().st_mtime_ns == stamp
     results = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))
     assert set(results["sizes"]) == {"2k", "3k"}
+
+
+def test_messy_profile_runs_the_messy_config(harness: object, tmp_path: Path) -> None:
+    output = tmp_path / "RESULTS-messy.md"
+    argv = ["--sizes", "2k", "--profile", "messy", "--no-febrl", "--output", str(output)]
+    argv += ["--data-dir", str(tmp_path / "data")]
+    assert harness.main(argv) == 0  # type: ignore[attr-defined]
+    assert (tmp_path / "data" / "messy-2k" / "dataset.json").exists()
+    jobs = json.loads(output.with_suffix(".json").read_text(encoding="utf-8"))["sizes"]["2k"]
+    assert set(jobs["jobs"]) == {"idspine-full", "idspine-messy"}
+    for outcome in jobs["jobs"].values():
+        assert outcome["status"] == "ok", outcome.get("error")
+        assert 0.5 < outcome["quality"]["pairwise_f1"] <= 1.0

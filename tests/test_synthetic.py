@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -9,7 +10,10 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from idspine.synthetic import SOURCES, GeneratedDataset, NoiseRates, generate
+from idspine.synthetic import NOISE_PROFILES, SOURCES, GeneratedDataset, NoiseRates, generate
+from idspine.synthetic_messy import TITLES
+from idspine.synthetic_nicknames import EXTENDED_NICKNAMES
+from idspine.synthetic_vocabulary import FIRST_NAMES
 
 EXPECTED_SCHEMAS = {
     "crm_contacts": [
@@ -245,3 +249,162 @@ def test_small_run_is_fast(tmp_path: Path) -> None:
     assert time.perf_counter() - start < 5.0
     assert ds.n_records == 2_000
     assert all(path.exists() for path in ds.paths.values())
+
+
+# Messy noise: each type alone over a noise-free base of the same seed. Messy draws come
+# from their own stream, so records line up one to one with the base and every difference
+# is the noise under test.
+ZERO = dict.fromkeys(NoiseRates.__dataclass_fields__, 0.0)
+MESSY_N = 20_000
+
+
+def _messy(tmp_path: Path, **rates: float) -> dict[str, Any]:
+    ds = generate(MESSY_N, tmp_path / "_".join(rates), seed=3, noise=NoiseRates(**ZERO | rates))
+    truth = pq.read_table(ds.truth_path)
+    tables: dict[str, Any] = {name: pq.read_table(path) for name, path in ds.paths.items()}
+    for name in SOURCES:
+        mine = pc.equal(truth.column("source"), name)
+        tables[f"{name}.person"] = truth.filter(mine).column("person_id").to_pylist()
+    return tables
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _messy(tmp_path_factory.mktemp("clean"))
+
+
+def _column(tables: dict[str, Any], source: str, column: str) -> list[Any]:
+    values: list[Any] = tables[source].column(column).to_pylist()
+    return values
+
+
+def test_messy_rates_default_to_zero_and_the_profile_is_deterministic(tmp_path: Path) -> None:
+    assert NOISE_PROFILES["default"] == NoiseRates()
+    messy_fields = ("name_title", "foreign_person", "married_name", "namesake")
+    assert all(getattr(NoiseRates(), f) == 0.0 for f in messy_fields)
+    a = generate(3_000, tmp_path / "a", seed=9, noise="messy")
+    b = generate(3_000, tmp_path / "b", seed=9, noise=NOISE_PROFILES["messy"])
+    for name in SOURCES:
+        assert a.paths[name].read_bytes() == b.paths[name].read_bytes(), name
+    assert pq.read_table(a.paths["crm_contacts"]).column_names[-1] == "Country"
+    with pytest.raises(ValueError, match="unknown noise profile"):
+        generate(10, tmp_path / "c", noise="tidy")
+
+
+def test_titles_and_last_comma_first(tmp_path: Path, clean: dict[str, Any]) -> None:
+    messy = _messy(tmp_path, name_title=0.3, name_comma=0.3)
+    base = _column(clean, "shop_customers", "full_name")
+    names = _column(messy, "shop_customers", "full_name")
+    titled = [n.split(" ", 1)[1] for n in names if n.split(" ", 1)[0] in TITLES]
+    assert abs(len(titled) / len(names) - 0.3) < 0.03
+    untitled = [n.split(" ", 1)[1] if n.split(" ", 1)[0] in TITLES else n for n in names]
+    commas = [(n, b) for n, b in zip(untitled, base, strict=True) if ", " in n]
+    assert abs(len(commas) / len(names) - 0.3) < 0.03
+    for name, before in commas:  # same person: "Last First" turned round, maybe in capitals
+        surname, first = name.split(", ")
+        assert f"{first} {surname}".casefold() == before.casefold()
+
+
+def test_foreign_people_country_field_and_national_numbers(
+    tmp_path: Path, clean: dict[str, Any]
+) -> None:
+    messy = _messy(tmp_path, foreign_person=0.3, country_field=0.8, foreign_national_format=1.0)
+    countries = _column(messy, "crm_contacts", "Country")
+    assert abs(countries.count(None) / len(countries) - 0.2) < 0.02
+    filled = [c for c in countries if c is not None]
+    # 12% of people are foreign already; 30% of the French others move abroad
+    assert abs(sum(c != "FR" for c in filled) / len(filled) - (0.12 + 0.88 * 0.3)) < 0.03
+    assert {"ES", "BE", "IT", "CH", "GB", "US", "DE"} <= set(filled)
+    per_person: dict[int, set[str]] = {}
+    for person, country in zip(messy["crm_contacts.person"], countries, strict=True):
+        if country is not None:
+            per_person.setdefault(person, set()).add(country)
+    assert all(len(c) == 1 for c in per_person.values())  # a person has one country
+    phones = _column(messy, "crm_contacts", "Phone")
+    foreign = [p for p, c in zip(phones, countries, strict=True) if c not in (None, "FR")]
+    assert not any(p.startswith(("+", "00")) for p in foreign)  # all national layouts
+    spanish = [p for p, c in zip(phones, countries, strict=True) if c == "ES"]
+    assert all(p.replace(" ", "").replace(".", "").replace("-", "")[0] == "6" for p in spanish)
+    assert _column(messy, "crm_contacts", "Email") == _column(clean, "crm_contacts", "Email")
+
+
+def test_married_names_keep_first_name_and_email(tmp_path: Path, clean: dict[str, Any]) -> None:
+    messy = _messy(tmp_path, married_name=0.5)
+    rows: dict[int, list[tuple[str, str, str]]] = {}
+    for source, first, last in (
+        ("crm_contacts", "First", "Last"),
+        ("app_users", "first_name", "last_name"),
+    ):
+        email = "Email" if source == "crm_contacts" else "email"
+        values = zip(
+            messy[f"{source}.person"],
+            _column(messy, source, first),
+            _column(messy, source, last),
+            _column(messy, source, email),
+            strict=True,
+        )
+        for person, *record in values:
+            rows.setdefault(person, []).append(tuple(record))
+    several = {p: r for p, r in rows.items() if len(r) > 1}
+    changed = [r for r in several.values() if len({last for _, last, _ in r}) == 2]
+    assert len(changed) / len(several) > 0.1
+    assert all(len({last for _, last, _ in r}) <= 2 for r in several.values())
+    for records in changed:  # same first name and email under both last names
+        assert len({first for first, _, _ in records}) == 1
+        assert len({email for _, _, email in records}) == 1
+    base_last = _column(clean, "crm_contacts", "Last")
+    messy_last = _column(messy, "crm_contacts", "Last")
+    share = sum(a != b for a, b in zip(base_last, messy_last, strict=True)) / len(base_last)
+    # half the people marry at a uniform date: about a quarter of records carry a new name
+    assert 0.12 < share < 0.3
+
+
+def test_compound_last_names_and_their_variants(tmp_path: Path, clean: dict[str, Any]) -> None:
+    messy = _messy(tmp_path, compound_last_name=0.4, compound_variant=0.5)
+    base_last = _column(clean, "crm_contacts", "Last")
+    last = _column(messy, "crm_contacts", "Last")
+    changed = sum(a != b for a, b in zip(base_last, last, strict=True)) / len(last)
+    # 40% of people; their records differ from the plain name unless written as its first
+    # part (double and hyphenated names, a third of the variants): 0.4 * (1 - 0.5*0.55/3)
+    assert abs(changed - 0.383) < 0.03
+    assert any(n.startswith("van der ") for n in last)
+    assert any(n.startswith("De La ") for n in last)
+    assert any("-" in n and n not in base_last for n in last)
+    forms: dict[int, set[str]] = {}
+    for person, name in zip(messy["crm_contacts.person"], last, strict=True):
+        forms.setdefault(person, set()).add(name)
+    assert max(len(f) for f in forms.values()) <= 4  # the canonical form and three others
+
+
+def test_extended_nicknames(tmp_path: Path, clean: dict[str, Any]) -> None:
+    pairs = sum(len(v) for v in EXTENDED_NICKNAMES.values())
+    assert pairs >= 300
+    assert set(EXTENDED_NICKNAMES) <= set(FIRST_NAMES)
+    assert all(name not in nicks for name, nicks in EXTENDED_NICKNAMES.items())
+    messy = _messy(tmp_path, nickname_extended=0.5)
+    base = _column(clean, "crm_contacts", "First")
+    first = _column(messy, "crm_contacts", "First")
+    eligible = [(b, f) for b, f in zip(base, first, strict=True) if b in EXTENDED_NICKNAMES]
+    replaced = [(b, f) for b, f in eligible if b != f]
+    assert abs(len(replaced) / len(eligible) - 0.5) < 0.04
+    assert all(f in EXTENDED_NICKNAMES[b] for b, f in replaced)
+    assert all(b == f for b, f in zip(base, first, strict=True) if b not in EXTENDED_NICKNAMES)
+
+
+def test_dense_namesakes(tmp_path: Path, clean: dict[str, Any]) -> None:
+    def people_by_key(tables: dict[str, Any]) -> dict[tuple[str, str, str], set[int]]:
+        columns = [_column(tables, "crm_contacts", c) for c in ("First", "Last", "Zip")]
+        keys = zip(*columns, strict=True)
+        groups: dict[tuple[str, str, str], set[int]] = {}
+        for person, key in zip(tables["crm_contacts.person"], keys, strict=True):
+            groups.setdefault(key, set()).add(person)
+        return groups
+
+    def shared(groups: dict[tuple[str, str, str], set[int]]) -> float:
+        people = set().union(*groups.values())
+        return sum(len(p) for p in groups.values() if len(p) > 1) / len(people)
+
+    messy = people_by_key(_messy(tmp_path, namesake=0.2))
+    # a fifth of the people join groups; those seen in the CRM with a namesake also seen there
+    assert shared(messy) - shared(people_by_key(clean)) > 0.08
+    assert max(len(p) for p in messy.values()) >= 8  # dense: many people, one name, one zip

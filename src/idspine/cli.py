@@ -180,6 +180,32 @@ def explain(
 
 
 @app.command()
+def evaluate(
+    config: ConfigArgument,
+    labels: Annotated[
+        Path, typer.Option("--labels", "-l", help="CSV or Parquet of clusters or of pairs.")
+    ],
+    worst: Annotated[
+        int, typer.Option("--worst", min=0, help="Over-merged profiles to explain.")
+    ] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Score the last published run against labelled data (pairwise, B-cubed, per rule)."""
+    from idspine.evaluate import evaluate as evaluate_run
+    from idspine.evaluate_labels import read_labels
+    from idspine.evaluate_render import print_evaluation
+
+    try:
+        answer = evaluate_run(load_config(config), read_labels(labels), worst)
+    except (IdspineError, OSError) as exc:
+        raise _fail(exc) from None
+    if as_json:
+        console.print_json(json.dumps(answer, default=str))
+    else:
+        print_evaluation(answer, console)
+
+
+@app.command()
 def profiles(
     config: ConfigArgument,
     search: Annotated[

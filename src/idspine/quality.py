@@ -9,6 +9,7 @@ cluster sizes and the person sizes, so no record pair is ever enumerated:
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -124,13 +125,20 @@ SELECT
     (SELECT count(*) FROM clusters),
     (SELECT coalesce(max(size), 0)::BIGINT FROM clusters),
     (SELECT count(*) FILTER (WHERE persons > 1) FROM clusters),
-    (SELECT coalesce(sum(sq::DOUBLE / size), 0) FROM clusters),
     (SELECT coalesce(sum(singles), 0)::BIGINT FROM people),
     (SELECT coalesce(sum(size * (size - 1) // 2), 0)::BIGINT FROM people),
     (SELECT count(*) FROM people),
-    (SELECT count(*) FILTER (WHERE cells + singles > 1) FROM people),
-    (SELECT coalesce(sum((sq + singles)::DOUBLE / size), 0) FROM people)
+    (SELECT count(*) FILTER (WHERE cells + singles > 1) FROM people)
 """
+# B-cubed sums as exact integer sums per group size: a float sum over clusters would depend
+# on the order DuckDB's threads add them, and so would the last digit of the score.
+_BCUBED_PRECISION_SQL = "SELECT size, sum(sq) FROM clusters GROUP BY size"
+_BCUBED_RECALL_SQL = "SELECT size, sum(sq + singles) FROM people GROUP BY size"
+
+
+def _sum_over_sizes(con: duckdb.DuckDBPyConnection, query: str) -> float:
+    """Σ numerator / size from (size, integer numerator) rows, correctly rounded."""
+    return math.fsum(int(total) / int(size) for size, total in con.execute(query).fetchall())
 
 
 def score_clusters(predicted: pa.Table, truth: pa.Table) -> QualityScores:
@@ -161,11 +169,13 @@ def score_clusters(predicted: pa.Table, truth: pa.Table) -> QualityScores:
         for step in _STEPS:
             con.execute(step)
         row = _one(con, _SCORE_SQL)
+        b3_p_sum = _sum_over_sizes(con, _BCUBED_PRECISION_SQL)
+        b3_r_sum = _sum_over_sizes(con, _BCUBED_RECALL_SQL)
     finally:
         con.close()
 
-    (n_joined, tp, pred_pairs, n_multi, largest_multi, over_merged, b3_p_sum, n_null) = row[:8]
-    (true_pairs, n_persons, split, b3_r_sum) = row[8:]
+    (n_joined, tp, pred_pairs, n_multi, largest_multi, over_merged, n_null) = row[:7]
+    (true_pairs, n_persons, split) = row[7:]
     n_records = truth.num_rows
     if n_joined != n_records:
         raise InputError(

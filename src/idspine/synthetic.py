@@ -21,7 +21,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from idspine import synthetic_messy as messy_noise
 from idspine.synthetic_noise import (
+    NOISE_PROFILES,
     BoolArray,
     IntArray,
     NoiseRates,
@@ -41,6 +43,7 @@ from idspine.synthetic_noise import (
 )
 from idspine.synthetic_people import T_END, T_START, People, string_array
 from idspine.synthetic_vocabulary import (
+    COUNTRY_ISO,
     FIRST_NAMES,
     JUNK_EMAILS,
     JUNK_PHONES,
@@ -48,7 +51,7 @@ from idspine.synthetic_vocabulary import (
     N_PHONE_FORMATS,
 )
 
-__all__ = ["SOURCES", "GeneratedDataset", "NoiseRates", "generate"]
+__all__ = ["NOISE_PROFILES", "SOURCES", "GeneratedDataset", "NoiseRates", "generate"]
 
 SOURCES = ("crm_contacts", "shop_customers", "app_users", "newsletter_subscribers")
 SOURCE_SHARES = (0.26, 0.34, 0.28, 0.12)  # before moving duplicate accounts
@@ -69,7 +72,7 @@ SCHEMAS = {
 }
 # low-cardinality columns worth dictionary-encoding in parquet
 _DICTIONARY_COLUMNS = {"First", "Last", "Company", "Zip", "full_name", "loyalty_tier"}
-_DICTIONARY_COLUMNS |= {"first_name", "last_name", "subscribed_on", "source"}
+_DICTIONARY_COLUMNS |= {"first_name", "last_name", "subscribed_on", "source", "Country"}
 TRUTH_SCHEMA = pa.schema(
     [("source", pa.string()), ("record_key", pa.string()), ("person_id", pa.int64())]
 )
@@ -138,8 +141,14 @@ def _hex_ids(rng: np.random.Generator, k: int) -> Any:
 class _Builder:
     """Builds the noisy records of one source from the persons they belong to."""
 
-    def __init__(self, rng: np.random.Generator, people: People, rates: NoiseRates) -> None:
-        self.rng, self.people, self.rates = rng, people, rates
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        people: People,
+        rates: NoiseRates,
+        messy: np.random.Generator,
+    ) -> None:
+        self.rng, self.people, self.rates, self.messy = rng, people, rates, messy
 
     def missing(self, values: Any, rate: float | None = None) -> Any:
         r = self.rates.missing if rate is None else rate
@@ -150,7 +159,7 @@ class _Builder:
         idx = np.flatnonzero(newer)
         return replace_at(values.take(pp), idx, newer_values.take(pp[idx]))
 
-    def names(self, pp: IntArray) -> tuple[Any, Any, BoolArray]:
+    def names(self, pp: IntArray, t: IntArray) -> tuple[Any, Any, BoolArray]:
         """Noisy (first, last) per record and a mask of records whose names get swapped."""
         rng, rates, k = self.rng, self.rates, len(pp)
         first_idx = self.people.first[pp]
@@ -160,7 +169,11 @@ class _Builder:
         initial = rng.random(k) < rates.initial
         variant[initial] = 3 + (rng.random(int(initial.sum())) < 0.3)
         first = first_name_variants().take(first_idx + len(FIRST_NAMES) * variant)
+        first = messy_noise.nicknames(
+            self.messy, rates.nickname_extended, first_idx, variant <= 1, first
+        )
         last = last_name_variants().take(self.people.last[pp] + len(LAST_NAMES) * strip)
+        last = messy_noise.last_names(self.messy, rates, self.people, pp, t, last)
         idx = pick(rng, k, rates.name_typo)
         first = replace_at(first, idx, typos(first.take(idx), rng))
         idx = pick(rng, k, rates.name_typo)
@@ -184,6 +197,9 @@ class _Builder:
         fmt = np.full(k, default_format, dtype=np.int64)
         varied = rng.random(k) < self.rates.phone_format
         fmt[varied] = rng.integers(0, N_PHONE_FORMATS, int(varied.sum()))
+        if self.rates.foreign_national_format > 0:
+            rate = self.rates.foreign_national_format
+            fmt = messy_noise.national_formats(self.messy, rate, p.country[pp], fmt)
         phone = format_phones(p.country[pp], nsn, fmt)
         idx = pick(rng, k, self.rates.junk_phone)
         return replace_at(phone, idx, choose(rng, JUNK_PHONES, len(idx)))
@@ -191,7 +207,7 @@ class _Builder:
     def crm(self, pp: IntArray, t: IntArray) -> Any:
         p, rng, k = self.people, self.rng, len(pp)
         contact_id = digit_strings(np.arange(1, k + 1), max(8, len(str(k))), "C")
-        first, last, swapped = self.names(pp)
+        first, last, swapped = self.names(pp, t)
         swap = pa.array(swapped)
         email, second = self.emails(pp)
         alt_idx = np.flatnonzero(p.has_second[pp] & (rng.random(k) < 0.6))
@@ -213,16 +229,24 @@ class _Builder:
             self.missing(digit_strings(np.where(moved, p.new_zip[pp], p.zip[pp]), 5)),
             format_times(t, "%d/%m/%Y %H:%M"),
         ]
-        return pa.Table.from_arrays(columns, schema=SCHEMAS["crm_contacts"])
+        table = pa.Table.from_arrays(columns, schema=SCHEMAS["crm_contacts"])
+        if self.rates.country_field > 0:
+            country = pa.array(COUNTRY_ISO, pa.string()).take(p.country[pp])
+            blank = self.messy.random(k) >= self.rates.country_field
+            table = table.append_column("Country", set_null(country, blank))
+        return table
 
     def shop(self, pp: IntArray, t: IntArray) -> Any:
         rng, k = self.rng, len(pp)
-        first, last, swapped = self.names(pp)
+        first, last, swapped = self.names(pp, t)
         full_name = pc.if_else(
             pa.array(swapped),
             pc.binary_join_element_wise(pc.utf8_upper(last), first, " "),
             pc.binary_join_element_wise(first, last, " "),
         )
+        if self.rates.name_comma > 0 or self.rates.name_title > 0:
+            rates = self.rates
+            full_name = messy_noise.full_names(self.messy, rates, first, last, full_name, swapped)
         tiers = string_array(("bronze", "silver", "gold"))
         columns = [
             pa.array(1_000_000 + np.cumsum(rng.integers(1, 4, k)), pa.int64()),
@@ -236,7 +260,7 @@ class _Builder:
 
     def app(self, pp: IntArray, t: IntArray, shop_of: IntArray) -> Any:
         k = len(pp)
-        first, last, swapped = self.names(pp)
+        first, last, swapped = self.names(pp, t)
         swap = pa.array(swapped)
         nameless = self.rng.random(k) < self.rates.app_name_missing
         link = shop_of[pp] >= 0
@@ -255,7 +279,7 @@ class _Builder:
         columns = [
             pa.array(np.arange(1, len(pp) + 1), pa.int64()),
             self.emails(pp)[0],
-            self.missing(self.names(pp)[0], self.rates.newsletter_name_missing),
+            self.missing(self.names(pp, t)[0], self.rates.newsletter_name_missing),
             format_times(t, "%Y-%m-%d"),
         ]
         return pa.Table.from_arrays(columns, schema=SCHEMAS["newsletter_subscribers"])
@@ -283,21 +307,27 @@ def generate(
     *,
     seed: int = 42,
     file_format: Literal["parquet", "csv"] = "parquet",
-    noise: NoiseRates | None = None,
+    noise: NoiseRates | str | None = None,
 ) -> GeneratedDataset:
     """Write ``n_records`` noisy records of ≈ n_records / 1.6 true persons to ``out_dir``.
 
     Files: ``<source>.<ext>`` for each of :data:`SOURCES` and ``truth.<ext>`` with columns
-    ``source``, ``record_key`` (primary key as text) and ``person_id``.
+    ``source``, ``record_key`` (primary key as text) and ``person_id``. ``noise`` is a
+    :class:`NoiseRates` or the name of one of :data:`NOISE_PROFILES` (``"default"``,
+    ``"messy"``); the messy profile adds a ``Country`` column to ``crm_contacts``.
     """
     if n_records < 1:
         raise ValueError(f"n_records must be positive, got {n_records}")
     if file_format not in ("parquet", "csv"):
         raise ValueError(f"file_format must be 'parquet' or 'csv', got {file_format!r}")
-    rates = noise if noise is not None else NoiseRates()
+    if isinstance(noise, str) and noise not in NOISE_PROFILES:
+        raise ValueError(f"unknown noise profile {noise!r}; profiles: {', '.join(NOISE_PROFILES)}")
+    rates = NOISE_PROFILES[noise] if isinstance(noise, str) else noise or NoiseRates()
     rng = np.random.default_rng(seed)
     n_people = max(1, round(n_records / RECORDS_PER_PERSON))
-    build = _Builder(rng, People(rng, n_people, rates), rates)
+    # Messy noise draws from a second stream: the default profile's files never change.
+    messy = messy_noise.messy_stream(seed)
+    build = _Builder(rng, People(rng, n_people, rates, messy), rates, messy)
 
     counts = _record_counts(rng, n_people, n_records)
     person = np.repeat(np.arange(n_people, dtype=np.int64), counts)[rng.permutation(n_records)]

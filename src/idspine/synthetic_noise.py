@@ -62,12 +62,39 @@ class NoiseRates:
     # A shop or app account is unique per person (sites dedupe on login); a second account
     # of the same person is the exception. Other extra records go to the CRM or newsletter.
     duplicate_account: float = 0.04
+    # Messy noise (see synthetic_messy), off by default so that default files and benchmark
+    # numbers stay comparable; the "messy" profile of NOISE_PROFILES turns it on.
+    name_title: float = 0.0  # shop full names with a title: "Mme Hélène Dupont"
+    name_comma: float = 0.0  # shop full names as "DUPONT, Hélène"
+    foreign_person: float = 0.0  # persons of the first country moved to another one
+    country_field: float = 0.0  # CRM records with a Country value (column only when > 0)
+    foreign_national_format: float = 0.0  # foreign persons' phones in their national format
+    married_name: float = 0.0  # persons with a new last name from a random date
+    compound_last_name: float = 0.0  # persons with "van der Berg", "García López" names
+    compound_variant: float = 0.0  # their records written another way ("Berg", "Vanderberg")
+    nickname_extended: float = 0.0  # records with a nickname from synthetic_nicknames
+    namesake: float = 0.0  # persons sharing first name, last name and postcode in groups
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"noise rate {f.name} must be within [0, 1], got {value!r}")
+
+
+MESSY = NoiseRates(
+    name_title=0.08,
+    name_comma=0.10,
+    foreign_person=0.12,
+    country_field=0.9,
+    foreign_national_format=0.5,
+    married_name=0.06,
+    compound_last_name=0.08,
+    compound_variant=0.35,
+    nickname_extended=0.15,
+    namesake=0.05,
+)
+NOISE_PROFILES = {"default": NoiseRates(), "messy": MESSY}
 
 
 def fold_ascii(text: str) -> str:

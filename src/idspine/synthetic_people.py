@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from idspine.synthetic_messy import compound_forms, move_abroad, namesakes
 from idspine.synthetic_noise import (
     IntArray,
     NoiseRates,
@@ -47,7 +48,7 @@ def _national_numbers(rng: np.random.Generator, country: IntArray) -> IntArray:
     """National significant numbers of mobile phones (no trunk prefix) as integers."""
     out = np.empty(len(country), dtype=np.int64)
     sizes = [int(np.count_nonzero(country == c)) for c in range(len(COUNTRIES))]
-    fr, uk, us, de = (country == c for c in range(len(COUNTRIES)))
+    fr, uk, us, de = (country == c for c in range(4))  # others: synthetic_messy
     out[fr] = rng.choice([6, 7], sizes[0]) * 10**8 + rng.integers(0, 10**8, sizes[0])
     out[uk] = 7 * 10**9 + rng.integers(0, 10**9, sizes[1])
     area, exchange = rng.integers(201, 990, sizes[2]), rng.integers(200, 1000, sizes[2])
@@ -109,7 +110,13 @@ def _unique_emails(local: Any, domain: Any) -> Any:
 class People:
     """Canonical attributes of the true persons; household pairs share email or phone."""
 
-    def __init__(self, rng: np.random.Generator, n: int, rates: NoiseRates) -> None:
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        rates: NoiseRates,
+        messy: np.random.Generator | None = None,
+    ) -> None:
         self.first = _zipf(rng, len(FIRST_NAMES), n, 0.6)
         self.last = last = _zipf(rng, len(LAST_NAMES), n, 0.6)
         suffixes = ("SAS", "SA", "SARL", "Ltd", "GmbH", "Inc", "SL")
@@ -135,6 +142,8 @@ class People:
         scale = share_rate if share_rate > 0 else 1.0
         share_email = rng.random(n_pairs) < rates.household_email / scale
         share_phone = rng.random(n_pairs) < rates.household_phone / scale
+        if messy is not None and rates.namesake > 0:  # before the emails drawn from the names
+            namesakes(messy, rates.namesake, [self.first, last, self.zip])
 
         self.has_second = rng.random(n) < rates.second_email
         local = pa.concat_arrays([_email_locals(rng, self.first, last) for _ in range(2)])
@@ -151,3 +160,22 @@ class People:
         self.new_phone = _national_numbers(rng, country)
         phone[other[share_phone]] = phone[head[share_phone]]
         self.has_new_phone = rng.random(n) < rates.new_phone
+        self.shared_phone = (other[share_phone], head[share_phone])
+        self.married = np.zeros(0, dtype=np.bool_)
+        self.married_last = self.marriage_time = np.zeros(0, dtype=np.int64)
+        self.compound_people = np.zeros(0, dtype=np.int64)
+        self.compound_forms: Any = pa.array([], pa.string())
+        if messy is not None:
+            self._add_messy(messy, rates, n)
+
+    def _add_messy(self, rng: np.random.Generator, rates: NoiseRates, n: int) -> None:
+        """Person-level messy noise, drawn from its own stream (see synthetic_messy)."""
+        if rates.foreign_person > 0:
+            move_abroad(rng, rates.foreign_person, self)
+        if rates.married_name > 0:
+            self.married = rng.random(n) < rates.married_name
+            self.married_last = _zipf(rng, len(LAST_NAMES), n, 0.6)
+            self.marriage_time = rng.integers(T_START, T_END, n)
+        if rates.compound_last_name > 0:
+            self.compound_people = np.flatnonzero(rng.random(n) < rates.compound_last_name)
+            self.compound_forms = compound_forms(rng, self.compound_people, self.last)

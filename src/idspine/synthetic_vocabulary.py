@@ -149,12 +149,18 @@ JUNK_EMAILS = (
     "x@x.com", "unknown", "-",
 )  # fmt: skip
 JUNK_PHONES = ("0000000000", "0123456789", "0600000000", "1111111111", "+33000000000", "N/A")
-# country code, trunk prefix, digit groups of the national number, share of persons
+# country code, trunk prefix, digit groups of the national number, share of persons. The
+# last four have no share of their own: only ``NoiseRates.foreign_person`` moves people there.
 COUNTRIES = (
     ("33", "0", (1, 2, 2, 2, 2), 0.88),
     ("44", "0", (4, 6), 0.04),
     ("1", "", (3, 3, 4), 0.04),
     ("49", "0", (3, 8), 0.04),
+    ("34", "", (3, 3, 3), 0.0),
+    ("32", "0", (3, 2, 2, 2), 0.0),
+    ("39", "", (3, 3, 4), 0.0),
+    ("41", "0", (2, 3, 2, 2), 0.0),
 )
+COUNTRY_ISO = ("FR", "GB", "US", "DE", "ES", "BE", "IT", "CH")  # same order as COUNTRIES
 N_PHONE_FORMATS = 9
 PLUS_TAGS = ("news", "shop", "promo", "spam", "amazon", "2024")
