@@ -18,6 +18,9 @@ from idspine.hubs import plan_hub_values
 from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, subquery
 
+# Tables later stages read (the pipeline keeps these and releases the stage's others).
+PROVIDES = ("ranked_pairs", "rule_pairs_all", "hub_values")
+
 SCORE_DECIMALS = 6  # scores are rounded so every engine orders pairs the same way
 
 

@@ -17,6 +17,9 @@ from idspine.overrides import IDENTIFIER_PREFIX
 from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, values_table
 
+# Tables later stages read (the pipeline keeps these and releases the stage's others).
+PROVIDES = ("membership",)
+
 
 def _over_limit_records(config: Config) -> exp.Expr:
     """Records that alone hold more values of an identifier than its limit: no union with

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 from sqlglot import exp
 
+from idspine import candidates, membership, profile_ids, standardize
 from idspine._version import __version__
 from idspine.candidates import plan_candidate_pairs
 from idspine.checks import CheckResult, check_metrics, evaluate_checks
@@ -117,7 +118,7 @@ def run_pipeline(
                     "count as oldest"
                 )
     with _timed(info, "standardize", progress):
-        _run_steps(engine, plan_standardize(config, engine.name), {"lookup", "usable_values"})
+        _run_steps(engine, plan_standardize(config, engine.name), set(standardize.PROVIDES))
     with _timed(info, "candidates", progress):
         # The decisions this run honours: given ones (a trial run) or the published ledger.
         engine.register_arrow("override_ledger", all_decisions(config, engine, overrides))
@@ -125,11 +126,11 @@ def run_pipeline(
         _run_steps(
             engine,
             plan_candidate_pairs(config, engine.name),
-            {"ranked_pairs", "rule_pairs_all", "hub_values"},
+            set(candidates.PROVIDES),
         )
     with _timed(info, "cluster", progress):
         info.cluster_stats = cluster(config, engine)
-        _run_steps(engine, plan_membership(config), {"membership"})
+        _run_steps(engine, plan_membership(config), set(membership.PROVIDES))
     with _timed(info, "profile_ids", progress):
         previous_match = engine.read_published(schema, "identity_match")
         _run_steps(
@@ -146,7 +147,7 @@ def run_pipeline(
                     config.output.id_column,
                 ),
             ),
-            {"profile_assignment", "id_changes"},
+            set(profile_ids.PROVIDES),
         )
     with _timed(info, "golden", progress):
         _run_steps(engine, plan_golden(config, config.output.id_column), set())

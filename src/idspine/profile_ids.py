@@ -22,6 +22,9 @@ from sqlglot import exp
 from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, subquery
 
+# Tables later stages read (the pipeline keeps these and releases the stage's others).
+PROVIDES = ("profile_assignment", "id_changes")
+
 EMPTY_PREVIOUS = (
     "SELECT CAST(NULL AS VARCHAR) AS source, CAST(NULL AS VARCHAR) AS record_key, "
     "CAST(NULL AS VARCHAR) AS profile_id WHERE false"

@@ -17,6 +17,9 @@ from idspine.phones import plan_phone_parsing
 from idspine.plan import Step
 from idspine.sqlbuild import ident, lit, parse_value_expression, sql, values_table
 
+# Tables later stages read (the pipeline keeps these and releases the stage's others).
+PROVIDES = ("lookup", "usable_values")
+
 COMMON_PLACEHOLDERS = (
     "null",
     "none",
