@@ -30,6 +30,9 @@ from idspine.candidates import (
 )
 from idspine.config import Config, Rule
 from idspine.engines.base import Engine, Step
+from idspine.nicknames import (
+    plan_nickname_pairs,
+)
 from idspine.sqlbuild import lit, sql, values_table
 
 
@@ -196,6 +199,7 @@ def rule_verdicts(
     }
     left, right = sorted((ids[first], ids[second]))
     engine.run(plan_anchor_values(config))
+    engine.run_all(plan_nickname_pairs(config, engine.name))
     verdicts = []
     for rule in config.rules:
         engine.run_all(plan_rule_pairs(rule, engine.name))
