@@ -34,10 +34,11 @@ def parse_all(engine: DuckDBEngine, region: str, raws: list[str]) -> dict[str, s
         }
     )
     engine.connection.execute(
-        "CREATE OR REPLACE TEMP TABLE distinct_raw (identifier VARCHAR, raw_value VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE lookup_raw "
+        "(identifier VARCHAR, raw_value VARCHAR, region VARCHAR)"
     )
     engine.connection.executemany(
-        "INSERT INTO distinct_raw VALUES ('phone', ?)", [[r] for r in sorted(set(raws))]
+        "INSERT INTO lookup_raw VALUES ('phone', ?, ?)", [[r, region] for r in sorted(set(raws))]
     )
     engine.run_all(plan_phone_parsing(config.identifier("phone")))
     return dict(engine.connection.execute("SELECT raw_value, value FROM phone_phone").fetchall())

@@ -13,8 +13,9 @@ from __future__ import annotations
 from sqlglot import exp
 
 from idspine.config import Config, Criterion, Rule
-from idspine.dialect import similarity
+from idspine.dialect import similarity, words_within
 from idspine.hubs import plan_hub_values
+from idspine.nicknames import nickname_relation, plan_nickname_pairs
 from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, subquery
 
@@ -64,14 +65,21 @@ def _value_similarity(engine: str, criterion: Criterion) -> exp.Expr:
     base = similarity(
         engine, criterion.function, exp.column("value", "a"), exp.column("value", "b")
     )
+    if criterion.compound:
+        within = words_within(engine, exp.column("value", "a"), exp.column("value", "b"))
+        base = sql("CASE WHEN $within THEN 1.0 ELSE $base END", within=within, base=base)
     if not criterion.is_name:
         return base
-    return sql(
+    initials = sql(
         "CASE WHEN (length(a.value) = 1 OR length(b.value) = 1) "
         "AND left(a.value, 1) = left(b.value, 1) THEN $threshold ELSE $base END",
         threshold=lit(criterion.threshold),
         base=base,
     )
+    if not criterion.nicknames:
+        return initials
+    # `k` is the criterion's nickname pairs, joined on the two values (see nicknames.py).
+    return sql("CASE WHEN k.name_a IS NOT NULL THEN 1.0 ELSE $s END", s=initials)
 
 
 def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.Expr:
@@ -118,6 +126,13 @@ def _criterion_score(candidates: str, criterion: Criterion, engine: str) -> exp.
         in_a=_in_group("a", criterion),
         in_b=_in_group("b", criterion),
     )
+    if criterion.nicknames:
+        assert isinstance(per_position, exp.Select)
+        per_position = per_position.join(
+            nickname_relation(criterion),
+            on=sql("k.name_a = a.value AND k.name_b = b.value"),
+            join_type="left",
+        )
     # `least` skips NULLs: the positions both records hold; NULL when they share none.
     partial: exp.Expr = exp.cast(exp.null(), "double")
     if len(members) > 1:
@@ -293,7 +308,7 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
 
 def plan_candidate_pairs(config: Config, engine: str) -> list[Step]:
     """All steps from `usable_values` to `ranked_pairs` and `rule_pairs_all`."""
-    steps = plan_hub_values(config)
+    steps = plan_hub_values(config) + plan_nickname_pairs(config, engine)
     for rule in config.rules:
         steps += plan_rule_pairs(rule, engine)
     # Must-link overrides (`override_pairs`, priority 0) go first, ahead of every rule.

@@ -13,7 +13,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 from pydantic import ValidationError
 
 from idspine.comparators import COMPARATORS, MATCH_LEVELS
@@ -29,6 +28,11 @@ from idspine.config_checks import (
 )
 from idspine.config_model import FuzzyCriterion, GoldenFieldSpec, ProjectSpec
 from idspine.config_problems import pydantic_problems, suggest
+from idspine.config_quality import (
+    check_region,
+    resolve_identifier_options,
+    resolve_source_options,
+)
 from idspine.config_types import (
     Checks,
     Config,
@@ -142,15 +146,10 @@ def _resolve_identifiers(spec: ProjectSpec, problems: list[Problem]) -> tuple[Id
                 problems.append(
                     Problem(path, "a phone identifier needs default_region", "e.g. FR, US, GB")
                 )
-            elif region.upper() not in phonenumbers.SUPPORTED_REGIONS:
-                problems.append(Problem(f"{path}.default_region", f"unknown region '{region}'"))
+            else:
+                check_region(region, f"{path}.default_region", problems)
         if ident.type == "custom":
             _check_custom_expression(ident.expression, f"{path}.expression", problems)
-        nicknames: tuple[tuple[str, str], ...] | bool = (
-            tuple(sorted(ident.nicknames.items()))
-            if isinstance(ident.nicknames, dict)
-            else ident.nicknames
-        )
         resolved.append(
             Identifier(
                 name=name,
@@ -164,9 +163,9 @@ def _resolve_identifiers(spec: ProjectSpec, problems: list[Problem]) -> tuple[Id
                 strip_plus_tag=ident.strip_plus_tag,
                 gmail_dots=ident.gmail_dots,
                 default_region=ident.default_region.upper() if ident.default_region else None,
-                nicknames=nicknames,
                 only_numeric=ident.only_numeric,
                 expression=ident.expression,
+                **resolve_identifier_options(ident, path, problems),
             )
         )
     if not resolved:
@@ -231,7 +230,7 @@ def _resolve_sources(
                     )
                 )
             mappings.append((ident_name, tuple([columns] if isinstance(columns, str) else columns)))
-        if not mappings:
+        if not mappings and source.names is None:
             problems.append(Problem(f"{path}.map", "map at least one identifier"))
         for field_name in source.fields:
             if field_name in known:
@@ -256,6 +255,7 @@ def _resolve_sources(
                 order_format=order.format if order else None,
                 mappings=tuple(mappings),
                 fields=tuple(source.fields.items()),
+                **resolve_source_options(source, path, known, problems),
             )
         )
     if not resolved:
@@ -336,7 +336,11 @@ def _resolve_criterion(
             problems.append(Problem(path, "a function needs a threshold between 0 and 1"))
     assert function in COMPARATORS
     is_name = types == {"name"}
-    return Criterion(label, members, False, function, threshold, spec.allow_missing, is_name)
+    compound = is_name and all(known[m].compound for m in members)
+    nicknames = is_name and any(known[m].nicknames is not None for m in members)
+    return Criterion(
+        label, members, False, function, threshold, spec.allow_missing, is_name, compound, nicknames
+    )
 
 
 def _resolve_golden(

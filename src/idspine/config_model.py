@@ -31,6 +31,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class NicknamesSpec(Strict):
+    """Nickname pairs for a name identifier: the built-in dataset, plus and minus pairs."""
+
+    builtin: bool = True  # the `nicknames` package's dataset (William <-> Bill, ...)
+    add: list[tuple[str, str]] = []
+    remove: list[tuple[str, str]] = []
+
+
 class IdentifierSpec(Strict):
     """One logical identifier: its type, cleaning options and guardrails."""
 
@@ -46,8 +54,12 @@ class IdentifierSpec(Strict):
     gmail_dots: bool = False
     # phone
     default_region: str | None = None
-    # name
-    nicknames: bool | dict[str, str] = False
+    # regions tried in order when a national number is impossible in the record's region
+    fallback_regions: list[str] = []
+    # name: `true`, pairs to add/remove, or (older form) a mapping alias -> full name that
+    # replaces the built-in dataset
+    nicknames: bool | NicknamesSpec | dict[str, str] = False
+    compound: bool = False  # fuzzy comparisons also pass when one value's words hold the other's
     # id
     only_numeric: bool = False
     # custom
@@ -67,6 +79,21 @@ class CsvOptions(Strict):
     encoding: str = "utf-8"  # checked in config_checks: utf-8, utf-16 or latin-1
 
 
+class FullNameSpec(Strict):
+    """One full-name column (or SQL expression) parsed into first and last name identifiers."""
+
+    column: str
+    first: str | None = None
+    last: str | None = None
+
+
+class SourcePhonesSpec(Strict):
+    """How this source's phone numbers are read: a region of its own, or one per record."""
+
+    default_region: str | None = None
+    region: str | None = None  # column or SQL expression: ISO codes or country names
+
+
 class SourceSpec(Strict):
     """One source model: where it lives, its key, its order field and its mapping."""
 
@@ -77,7 +104,9 @@ class SourceSpec(Strict):
     csv: CsvOptions = CsvOptions()
     primary_key: str
     order_by: str | OrderBy
-    map: dict[str, str | list[str]]
+    map: dict[str, str | list[str]] = {}
+    names: FullNameSpec | None = None
+    phones: SourcePhonesSpec = SourcePhonesSpec()
     fields: dict[str, str] = {}
 
 

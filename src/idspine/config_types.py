@@ -8,6 +8,15 @@ from typing import Any, Literal
 
 
 @dataclass(frozen=True)
+class Nicknames:
+    """Nickname pairs as configured; cleaned like values when the run builds them."""
+
+    builtin: bool
+    add: tuple[tuple[str, str], ...] = ()
+    remove: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Identifier:
     name: str
     type: str
@@ -20,9 +29,20 @@ class Identifier:
     strip_plus_tag: bool
     gmail_dots: bool
     default_region: str | None
-    nicknames: tuple[tuple[str, str], ...] | bool
+    nicknames: Nicknames | None
     only_numeric: bool
     expression: str | None
+    fallback_regions: tuple[str, ...] = ()
+    compound: bool = False
+
+
+@dataclass(frozen=True)
+class FullName:
+    """A full-name column or SQL expression, parsed into two name identifiers."""
+
+    expression: str
+    first: str | None
+    last: str | None
 
 
 @dataclass(frozen=True)
@@ -39,6 +59,9 @@ class Source:
     order_format: str | None
     mappings: tuple[tuple[str, tuple[str, ...]], ...]  # identifier -> column names or SQL
     fields: tuple[tuple[str, str], ...]  # golden field -> column name or SQL
+    full_name: FullName | None = None
+    phone_default_region: str | None = None  # overrides the phone identifiers' own
+    phone_region: str | None = None  # column or SQL: a region code or country name per record
 
 
 @dataclass(frozen=True)
@@ -50,6 +73,8 @@ class Criterion:
     threshold: float | None
     allow_missing: bool
     is_name: bool  # identifiers of type name: initials match, groups try swapped order
+    compound: bool = False  # name words: one value's words all in the other's pass
+    nicknames: bool = False  # a member has nickname pairs: a pair scores 1.0
 
 
 @dataclass(frozen=True)

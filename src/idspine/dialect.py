@@ -46,8 +46,26 @@ COMPARATOR_SQL: dict[str, dict[str, str]] = {
 }
 
 
+# Whether every word of one value is a word of the other (`garcia` in `garcia lopez`): the
+# test `compound: true` name identifiers add to their similarity.
+WORDS_WITHIN_SQL: dict[str, str] = {
+    "duckdb": (
+        "list_has_all(string_split($a, ' '), string_split($b, ' ')) "
+        "OR list_has_all(string_split($b, ' '), string_split($a, ' '))"
+    ),
+    "spark": (
+        "size(array_except(string_split($b, ' '), string_split($a, ' '))) = 0 "
+        "OR size(array_except(string_split($a, ' '), string_split($b, ' '))) = 0"
+    ),
+}
+
+
 def similarity(engine: str, comparator: str, left: exp.Expr, right: exp.Expr) -> exp.Expr:
     return sql(COMPARATOR_SQL[engine][comparator], a=left, b=right)
+
+
+def words_within(engine: str, left: exp.Expr, right: exp.Expr) -> exp.Expr:
+    return sql(WORDS_WITHIN_SQL[engine], a=left, b=right)
 
 
 def strip_accents(engine: str, value: exp.Expr) -> exp.Expr:

@@ -52,7 +52,10 @@ def plan_outputs(config: Config) -> list[Step]:
         ),
         Step(
             "out_lookup",
-            sql("SELECT source, record_key, identifier, raw_value, value, is_blocked FROM lookup"),
+            sql(
+                "SELECT source, record_key, identifier, coalesce(origin, raw_value) AS raw_value, "
+                "value, is_blocked, region FROM lookup"
+            ),
         ),
         Step(
             "out_matched_ids",

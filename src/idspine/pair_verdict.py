@@ -26,6 +26,9 @@ from idspine.candidates import evaluated_table, plan_rule_pairs
 from idspine.config import Config, Rule
 from idspine.engines.base import Engine
 from idspine.hubs import anchor_identifiers, plan_anchor_values
+from idspine.nicknames import (
+    plan_nickname_pairs,
+)
 from idspine.plan import Step
 from idspine.sqlbuild import lit, sql, values_table
 
@@ -203,6 +206,7 @@ def rule_verdicts(
     }
     left, right = sorted((ids[first], ids[second]))
     engine.run(plan_anchor_values(config))
+    engine.run_all(plan_nickname_pairs(config, engine.name))
     verdicts = []
     for rule in config.rules:
         engine.run_all(plan_rule_pairs(rule, engine.name))

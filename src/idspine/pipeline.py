@@ -108,7 +108,7 @@ def run_pipeline(
     with _timed(info, "read", progress):
         staged = stage_sources(config, engine)
         engine.run(plan_records(staged, config.field_names))
-        engine.run(plan_raw_lookup(staged))
+        engine.run_all(plan_raw_lookup(staged, config))
         engine.release([item.table for item in staged])
         for item in staged:
             if item.unparsed_order_values:

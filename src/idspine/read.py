@@ -21,10 +21,12 @@ from idspine.config import Config, Source
 from idspine.dialect import parse_order_field
 from idspine.engines.base import Engine
 from idspine.errors import EngineError, InputError, Problem
+from idspine.phone_regions import country_join_condition, country_relation, record_region
 from idspine.plan import Step
-from idspine.sqlbuild import ident, is_plain_column, lit, parse_value_expression, sql
+from idspine.sqlbuild import ident, is_plain_column, lit, parse_value_expression, sql, subquery
 
 EXAMPLES = 5
+FULL_NAMES = "full_names"  # distinct full names and their parsed first and last names
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,17 @@ def plan_stage(
                 column = f"m_{len(mapped)}"
                 mapped.append((identifier, column))
                 selects.append(exp.alias_(exp.cast(expression, "varchar"), column, quoted=True))
+    # A full name to parse (`n_full`) and the region of phone numbers (`p_region`).
+    extras = [
+        ("n_full", source.full_name.expression if source.full_name else None, "names.column"),
+        ("p_region", source.phone_region, "phones.region"),
+    ]
+    for column, extra, path in extras:
+        expression = (
+            None if extra is None else _resolve_column(extra, columns, f"{base}.{path}", problems)
+        )
+        if expression is not None:
+            selects.append(exp.alias_(exp.cast(expression, "varchar"), column, quoted=True))
     for field_name, text in source.fields:
         expression = _resolve_column(text, columns, f"{base}.fields.{field_name}", problems)
         if expression is not None:
@@ -264,19 +277,97 @@ def plan_records(staged: list[StagedSource], field_names: tuple[str, ...]) -> St
     return Step("records", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
 
 
-def plan_raw_lookup(staged: list[StagedSource]) -> Step:
-    """The long table of raw identifier values: one row per (record, mapped column, value)."""
-    parts = [
-        exp.select(
-            exp.alias_(sql("$offset + source_row - 1", offset=lit(item.offset)), "record_id"),
-            exp.alias_(lit(item.source.name), "source"),
-            "record_key",
-            exp.alias_(lit(identifier), "identifier"),
-            exp.alias_(ident(column), "raw_value"),
+def plan_raw_lookup(staged: list[StagedSource], config: Config) -> list[Step]:
+    """The long table of raw identifier values: one row per (record, mapped column, value).
+
+    `region` is where a phone number is read (`phone_regions.record_region`; NULL for
+    other identifiers). A full name parsed into first and last name gives one row per part
+    found: `raw_value` is the part, `origin` the full name it was read from (published as
+    the raw value, so that `identity_lookup` shows where a value came from).
+    """
+    steps: list[Step] = []
+    parsing = [item for item in staged if item.source.full_name is not None]
+    if parsing:
+        distinct = [
+            sql(
+                "SELECT DISTINCT n_full AS full_name FROM $t WHERE n_full IS NOT NULL",
+                t=exp.to_table(item.table, quoted=True),
+            )
+            for item in parsing
+        ]
+        steps.append(
+            Step(
+                FULL_NAMES,
+                sql(
+                    # Both parts in one statement: the UDF parses each distinct name once.
+                    "SELECT full_name, idspine_name_part(full_name, 'first') AS first, "
+                    "idspine_name_part(full_name, 'last') AS last FROM $names",
+                    names=subquery(exp.union(*distinct) if len(distinct) > 1 else distinct[0], "n"),
+                ),
+            )
         )
-        .from_(exp.to_table(item.table, quoted=True))
-        .where(sql("$c IS NOT NULL", c=ident(column)))
-        for item in staged
-        for identifier, column in item.mapped
+    parts: list[exp.Expr] = []
+    for item in staged:
+        parts += _mapped_rows(item, config)
+        full_name = item.source.full_name
+        targets = [("first", full_name.first), ("last", full_name.last)] if full_name else []
+        for part, target in targets:
+            if target is None:
+                continue
+            parts.append(
+                exp.select(
+                    *_record_columns(item),
+                    exp.alias_(lit(target), "identifier"),
+                    exp.alias_(exp.column(part, "p"), "raw_value"),
+                    exp.alias_(exp.cast(exp.null(), "varchar"), "region"),
+                    exp.alias_(exp.column("n_full", "s"), "origin"),
+                )
+                .from_(exp.to_table(item.table, quoted=True).as_("s"))
+                .join(
+                    exp.to_table(FULL_NAMES).as_("p"),
+                    on=sql("p.full_name = s.n_full"),
+                )
+                .where(sql("$c IS NOT NULL", c=exp.column(part, "p")))
+            )
+    steps.append(
+        Step("lookup_raw", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    )
+    return steps
+
+
+def _record_columns(item: StagedSource) -> list[exp.Expr]:
+    return [
+        exp.alias_(sql("$offset + s.source_row - 1", offset=lit(item.offset)), "record_id"),
+        exp.alias_(lit(item.source.name), "source"),
+        exp.column("record_key", "s"),
     ]
-    return Step("lookup_raw", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+
+
+def _mapped_rows(item: StagedSource, config: Config) -> list[exp.Expr]:
+    """The lookup rows of the columns mapped to identifiers, with each phone's region."""
+    parts: list[exp.Expr] = []
+    for identifier, column in item.mapped:
+        resolved = config.identifier(identifier)
+        is_phone = resolved.type == "phone"
+        region = (
+            record_region(resolved, item.source) if is_phone else exp.cast(exp.null(), "varchar")
+        )
+        query = (
+            exp.select(
+                *_record_columns(item),
+                exp.alias_(lit(identifier), "identifier"),
+                exp.alias_(exp.column(column, "s", quoted=True), "raw_value"),
+                exp.alias_(region, "region"),
+                exp.alias_(exp.cast(exp.null(), "varchar"), "origin"),
+            )
+            .from_(exp.to_table(item.table, quoted=True).as_("s"))
+            .where(sql("$c IS NOT NULL", c=exp.column(column, "s", quoted=True)))
+        )
+        if is_phone and item.source.phone_region is not None:
+            query = query.join(
+                country_relation(),
+                on=country_join_condition(exp.column("p_region", "s", quoted=True)),
+                join_type="left",
+            )
+        parts.append(query)
+    return parts

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from idspine.config import Config, Identifier
+from idspine.config import Config, Identifier, Source
 from idspine.dialect import strip_accents
+from idspine.names import TITLES
 from idspine.phones import plan_phone_parsing
 from idspine.plan import Step
-from idspine.sqlbuild import ident, lit, parse_value_expression, sql, values_table
+from idspine.sqlbuild import ident, lit, parse_value_expression, sql
 
 # Tables later stages read (the pipeline keeps these and releases the stage's others).
 PROVIDES = ("lookup", "usable_values")
@@ -66,40 +67,9 @@ EMAIL_PATTERNS = (
     r"@(example|test|invalid)\.(com|org|net)$",
 )
 PHONE_PATTERNS = (r"^\+\d{1,3}0{6,}$", r"123456789$")
-NICKNAMES = (
-    ("alex", "alexander"),
-    ("bill", "william"),
-    ("bob", "robert"),
-    ("chris", "christopher"),
-    ("dan", "daniel"),
-    ("dave", "david"),
-    ("jim", "james"),
-    ("jimmy", "james"),
-    ("jen", "jennifer"),
-    ("jenny", "jennifer"),
-    ("joe", "joseph"),
-    ("kate", "katherine"),
-    ("katie", "katherine"),
-    ("liz", "elizabeth"),
-    ("beth", "elizabeth"),
-    ("maggie", "margaret"),
-    ("matt", "matthew"),
-    ("mike", "michael"),
-    ("nick", "nicholas"),
-    ("pat", "patricia"),
-    ("peggy", "margaret"),
-    ("rob", "robert"),
-    ("sam", "samuel"),
-    ("steve", "stephen"),
-    ("sue", "susan"),
-    ("tom", "thomas"),
-    ("tony", "anthony"),
-    ("will", "william"),
-    ("fred", "frederic"),
-    ("manu", "emmanuel"),
-    ("seb", "sebastien"),
-    ("nico", "nicolas"),
-)
+# A name value that starts with honorifics loses them ("mme marie" -> "marie"); the list
+# is shared with the full-name parser.
+TITLE_PATTERN = "(?i)^(?:(?:" + "|".join(TITLES) + ") )+"
 
 
 def base_clean(value: exp.Expr, case_sensitive: bool) -> exp.Expr:
@@ -141,7 +111,9 @@ def _name(engine: str, cleaned: exp.Expr) -> exp.Expr:
     without_accents = strip_accents(engine, cleaned)
     # Letters of every script (and either case) stay: only punctuation and symbols go.
     no_punctuation = sql("regexp_replace($v, '[^\\p{L}\\p{N} ]', '', 'g')", v=without_accents)
-    return sql("trim(regexp_replace($v, '\\s+', ' ', 'g'))", v=no_punctuation)
+    collapsed = sql("trim(regexp_replace($v, '\\s+', ' ', 'g'))", v=no_punctuation)
+    # Trimmed and collapsed, a title followed by a space is always followed by a name.
+    return sql("regexp_replace($v, $titles, '')", v=collapsed, titles=lit(TITLE_PATTERN))
 
 
 def clean_value(identifier: Identifier, raw: exp.Expr, engine: str) -> exp.Expr:
@@ -209,7 +181,8 @@ def block_condition(identifier: Identifier, cleaned: exp.Expr, value: exp.Expr) 
 
 def standardize_query(identifier: Identifier, source: exp.Expr, engine: str) -> exp.Select:
     """One identifier's distinct raw values from `source` (columns `identifier`, `raw_value`,
-    and `value` for phones, parsed beforehand) to `value`, `is_blocked` and `is_empty`.
+    and for phones, parsed beforehand, `region`, `value` and `read_region`) to `value`,
+    `is_blocked` and `is_empty`.
 
     Blocking is judged on the base-cleaned and the standardized value before absence is
     decided, so a placeholder that also fails the syntax check (`unknown` as an email) is
@@ -231,13 +204,21 @@ def standardize_query(identifier: Identifier, source: exp.Expr, engine: str) -> 
         .from_(source)
         .where(sql("identifier = $name", name=lit(identifier.name)))
     )
-    valued = exp.select("identifier", "raw_value", "cleaned", exp.alias_(value, "value")).from_(
-        cleaned.subquery("c")
+    # Phones carry the region each number was read in; other values have none.
+    regions: list[exp.Expr] = (
+        [ident("region"), ident("read_region")]
+        if identifier.type == "phone"
+        else [exp.alias_(exp.cast(exp.null(), "varchar"), c) for c in ("region", "read_region")]
     )
+    valued = exp.select(
+        "identifier", "raw_value", *regions, "cleaned", exp.alias_(value, "value")
+    ).from_(cleaned.subquery("c"))
     empty = sql("coalesce(cleaned, '') = ''")
     flagged = exp.select(
         "identifier",
         "raw_value",
+        "region",
+        "read_region",
         "value",
         exp.alias_(empty, "is_empty"),
         exp.alias_(
@@ -252,6 +233,8 @@ def standardize_query(identifier: Identifier, source: exp.Expr, engine: str) -> 
     return exp.select(
         "identifier",
         "raw_value",
+        "region",
+        "read_region",
         exp.alias_(sql("CASE WHEN is_blocked THEN NULL ELSE value END"), "value"),
         "is_blocked",
         "is_empty",
@@ -272,17 +255,19 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
     steps.append(
         Step("standardized", exp.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
     )
-    steps += _nickname_steps(config, engine)
     steps.append(
         Step(
             "lookup",
             sql(
                 # is_empty is internal (metrics tell empty from invalid values by it); the
                 # published identity_lookup leaves it out.
-                "SELECT r.record_id, r.source, r.record_key, r.identifier, r.raw_value, s.value, "
-                "s.is_blocked, s.is_empty "
-                "FROM lookup_raw AS r JOIN standardized_final AS s "
-                "ON r.identifier = s.identifier AND r.raw_value = s.raw_value"
+                # `origin`: the full name a parsed part was read from (see read.py);
+                # `region`: the region a phone number was read in.
+                "SELECT r.record_id, r.source, r.record_key, r.identifier, r.raw_value, "
+                "r.origin, s.value, s.is_blocked, s.is_empty, s.read_region AS region "
+                "FROM lookup_raw AS r JOIN standardized AS s "
+                "ON r.identifier = s.identifier AND r.raw_value = s.raw_value "
+                "AND coalesce(r.region, '') = coalesce(s.region, '')"
             ),
         )
     )
@@ -293,8 +278,9 @@ def plan_standardize(config: Config, engine: str) -> list[Step]:
 def _usable_values(config: Config) -> exp.Expr:
     """Distinct (record, identifier, value) that matching may use.
 
-    Only an identifier mapped from several columns of a source can give one record the same
-    value twice, so only those rows pay for the DISTINCT.
+    Only an identifier mapped from several columns of a source (or mapped and also parsed
+    from its full name) can give one record the same value twice, so only those rows pay
+    for the DISTINCT.
     """
     usable = (
         "SELECT record_id, identifier, value FROM lookup WHERE value IS NOT NULL AND NOT is_blocked"
@@ -303,7 +289,7 @@ def _usable_values(config: Config) -> exp.Expr:
         sql("source = $s AND identifier = $i", s=lit(source.name), i=lit(identifier))
         for source in config.sources
         for identifier, columns in source.mappings
-        if len(columns) > 1
+        if len(columns) > 1 or identifier in _parsed_into(source)
     ]
     if not multiple:
         return sql(usable)
@@ -318,41 +304,6 @@ def _usable_values(config: Config) -> exp.Expr:
     )
 
 
-def _nickname_steps(config: Config, engine: str) -> list[Step]:
-    """Replace nicknames by their full form for name identifiers that ask for it."""
-    rows: list[tuple[str | int | float | None, ...]] = []
-    for identifier in config.identifiers:
-        if identifier.type != "name" or identifier.nicknames is False:
-            continue
-        table = NICKNAMES if identifier.nicknames is True else identifier.nicknames
-        rows += [(identifier.name, alias, full) for alias, full in table]
-    if not rows:
-        return [Step("standardized_final", sql("SELECT * FROM standardized"), materialize=False)]
-    entries = values_table(["identifier", "alias", "full_name"], rows, "e")
-
-    # Entries are cleaned like the values they meet, so `Bob: Robert` works as written.
-    def clean(column: str) -> exp.Expr:
-        return _name(engine, base_clean(exp.column(column, "e"), case_sensitive=False))
-
-    nicknames = (
-        exp.select(
-            "e.identifier",
-            exp.alias_(clean("alias"), "alias"),
-            exp.alias_(exp.Min(this=clean("full_name")), "full_name"),
-        )
-        .from_(entries)
-        .group_by("e.identifier", clean("alias"))
-        .subquery("n")
-    )
-    return [
-        Step(
-            "standardized_final",
-            sql(
-                "SELECT s.identifier, s.raw_value, coalesce(n.full_name, s.value) AS value, "
-                "s.is_blocked, s.is_empty"
-                " FROM standardized AS s LEFT JOIN $nick ON s.identifier = n.identifier "
-                "AND s.value = n.alias",
-                nick=nicknames,
-            ),
-        )
-    ]
+def _parsed_into(source: Source) -> set[str | None]:
+    full_name = source.full_name
+    return {full_name.first, full_name.last} if full_name else set()

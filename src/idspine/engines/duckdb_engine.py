@@ -15,7 +15,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from sqlglot import exp
 
-from idspine import udfs
+from idspine import names, udfs
 from idspine.config import Config, Source
 from idspine.dialect import render
 from idspine.engines.base import Engine
@@ -116,6 +116,15 @@ class DuckDBEngine(Engine):
             # "special": an impossible number is a NULL result, which DuckDB otherwise refuses.
             type="arrow",
             null_handling="special",
+            side_effects=False,
+        )
+        self.connection.create_function(  # type: ignore[call-overload]
+            "idspine_name_part",
+            names.name_part_arrow,
+            [varchar, varchar],
+            varchar,
+            type="arrow",
+            null_handling="special",  # a name without that part is a NULL result
             side_effects=False,
         )
         self.connection.create_function(  # type: ignore[call-overload]

@@ -26,7 +26,7 @@ from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.pandas.types import from_arrow_schema
 from sqlglot import exp
 
-from idspine import udfs
+from idspine import names, udfs
 from idspine.config import Config, Source
 from idspine.dialect import render
 from idspine.engines import spark_graph
@@ -52,6 +52,7 @@ PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"
 UDFS: dict[str, tuple[Callable[..., list[Any]], str, int]] = {
     "idspine_phone_e164": (udfs.phone_e164_many, "string", 2),
     "idspine_nfkc": (udfs.nfkc_many, "string", 1),
+    "idspine_name_part": (names.name_part_many, "string", 2),
     "idspine_strip_accents": (udfs.strip_accents_many, "string", 1),
     "idspine_jaro_winkler": (udfs.jaro_winkler_many, "double", 2),
     "idspine_damerau_levenshtein": (udfs.damerau_levenshtein_many, "double", 2),
