@@ -44,7 +44,7 @@ def output_database(job: str, work_dir: Path) -> Path:
 def run(job: str, data_dir: Path, work_dir: Path) -> dict[str, Any]:
     """Load the config, resolve, close (outputs durable); time all of it."""
     import idspine
-    from idspine.config import load_config
+    from idspine.config.load import load_config
 
     raw = benchmark_config(job, data_dir, work_dir)
     start = time.perf_counter()

@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from idspine.standardize import (
+from idspine.stages.standardize import (
     COMMON_PATTERNS,
     COMMON_PLACEHOLDERS,
     EMAIL_PATTERNS,

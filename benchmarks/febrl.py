@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from idspine.quality import score_clusters
+from idspine.commands.quality import score_clusters
 
 BENCH_DIR = Path(__file__).resolve().parent
 COLUMNS = (
@@ -147,7 +147,7 @@ def config(paths: dict[str, Path], database: Path) -> dict[str, Any]:
 
 def evaluate_one(name: str, frames: dict[str, Any], work_dir: Path) -> dict[str, Any]:
     import idspine
-    from idspine.config import load_config
+    from idspine.config.load import load_config
 
     out = work_dir / name
     shutil.rmtree(out, ignore_errors=True)

@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from idspine.synthetic import NOISE_PROFILES, generate
+from idspine_synthetic.generator import NOISE_PROFILES, generate
 
 
 def main(argv: list[str] | None = None) -> int:

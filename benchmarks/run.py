@@ -28,8 +28,8 @@ from bench_idspine import read_predicted
 from bench_job import IDSPINE_JOBS, JOBS, SPLINK_JOBS
 from bench_measure import ensure_dataset, machine, measure_job, parse_size, size_label
 from bench_render import render
-from idspine.quality import score_clusters
-from idspine.synthetic import NOISE_PROFILES
+from idspine.commands.quality import score_clusters
+from idspine_synthetic.generator import NOISE_PROFILES
 
 BENCH_DIR = Path(__file__).resolve().parent
 DEFAULT_PROBABILISTIC_MAX = "1m"

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from idspine.cluster import cluster
-from idspine.config import Config, load_config
+from idspine.config.load import Config, load_config
 from idspine.engines.duckdb_engine import DuckDBEngine
+from idspine.stages.cluster import cluster
 
 IDENTIFIERS = ("a", "b", "c")
 

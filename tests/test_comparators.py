@@ -8,12 +8,12 @@ from collections.abc import Iterator
 import pytest
 from sqlglot import exp
 
-from idspine import dialect
-from idspine.candidates import _value_similarity
-from idspine.comparators import COMPARATORS, MATCH_LEVELS, reference_name_similarity
-from idspine.config import Criterion
+from idspine.config.load import Criterion
 from idspine.engines.duckdb_engine import DuckDBEngine
-from idspine.sqlbuild import values_table
+from idspine.sql import dialect
+from idspine.sql.build import values_table
+from idspine.sql.comparators import COMPARATORS, MATCH_LEVELS, reference_name_similarity
+from idspine.stages.candidates import _value_similarity
 
 TOLERANCE = 1e-9
 

@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 import idspine
-from idspine.cli import app
+from idspine.commands.cli import app
 from idspine.errors import ConfigError, Problem
 
 UNKNOWN_KEY_HINT = "remove it or check its spelling (see `idspine schema`)"

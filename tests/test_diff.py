@@ -8,7 +8,7 @@ import duckdb
 from tests.conftest import project
 
 import idspine
-from idspine.diff import diff_configs, render_diff
+from idspine.commands.diff import diff_configs, render_diff
 
 CRM = [
     {"id": "1", "email": "a@x.com", "phone": "0611111111", "updated": "2024-01-01"},

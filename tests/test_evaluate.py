@@ -15,11 +15,11 @@ from tests.conftest import ENGINES, project, write_csv
 from typer.testing import CliRunner
 
 import idspine
-from idspine.cli import app
-from idspine.evaluate import evaluate
-from idspine.evaluate_labels import read_labels
-from idspine.quality import score_clusters
-from idspine.synthetic import generate
+from idspine.commands.cli import app
+from idspine.commands.evaluate import evaluate
+from idspine.commands.evaluate_labels import read_labels
+from idspine.commands.quality import score_clusters
+from idspine_synthetic.generator import generate
 
 IDENTIFIERS = {
     "email": {"type": "email"},

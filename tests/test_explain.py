@@ -8,7 +8,7 @@ from typing import Any
 from tests.conftest import project
 
 import idspine
-from idspine.explain import explain_profile, explain_records, render_text
+from idspine.commands.explain import explain_profile, explain_records, render_text
 
 IDENTIFIERS = {
     "email": {"type": "email", "max_group_size": 3},

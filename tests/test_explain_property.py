@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.conftest import project
 
 import idspine
-from idspine.explain import explain_records
+from idspine.commands.explain import explain_records
 
 FIRST = ["Jean", "Jeanne", "Marie", "J", ""]
 LAST = ["Dupont", "Dupond", "Martin", ""]

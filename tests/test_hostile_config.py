@@ -20,7 +20,7 @@ from tests.conftest import ENGINES, project, write_csv
 from typer.testing import CliRunner, Result
 
 import idspine
-from idspine.cli import app
+from idspine.commands.cli import app
 
 QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart"
 BASE: dict[str, Any] = yaml.safe_load((QUICKSTART / "idspine.yml").read_text(encoding="utf-8"))

@@ -21,8 +21,8 @@ import yaml
 from typer.testing import CliRunner
 
 import idspine
-from idspine.cli import app
-from idspine.diff import diff_configs
+from idspine.commands.cli import app
+from idspine.commands.diff import diff_configs
 from idspine.errors import IdspineError
 from idspine.plan import Step
 
@@ -206,13 +206,13 @@ def test_a_column_name_with_a_quote_is_read(quickstart: Path) -> None:
 
 
 def late_failure(config: Any) -> list[Step]:
-    from idspine.metrics import plan_metrics
+    from idspine.stages.metrics import plan_metrics
 
     return [*plan_metrics(config), Step("metric_values", idspine_invalid_sql())]
 
 
 def idspine_invalid_sql() -> Any:
-    from idspine.sqlbuild import sql
+    from idspine.sql.build import sql
 
     return sql("SELECT no_such_column FROM records")
 

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import ENGINES, project
 
 import idspine
-from idspine.explain import explain_records
+from idspine.commands.explain import explain_records
 
 Runner = Callable[[dict[str, Any]], idspine.Result]
 

@@ -13,9 +13,9 @@ from tests.conftest import ENGINES, project, write_csv
 from typer.testing import CliRunner
 
 import idspine
-from idspine.cli import app
+from idspine.commands.cli import app
+from idspine.commands.override_commands import list_overrides, record_override, remove_override
 from idspine.errors import HeldRun, InputError
-from idspine.override_commands import list_overrides, record_override, remove_override
 
 IDENTIFIERS = {
     "email": {"type": "email", "limit": 2},
@@ -218,7 +218,7 @@ def test_decisions_from_a_versioned_file(tmp_path: Path) -> None:
 
 
 def test_explain_says_when_the_latest_run_was_held(tmp_path: Path) -> None:
-    from idspine.explain import explain_records, render_text
+    from idspine.commands.explain import explain_records, render_text
 
     config = setup(tmp_path, "duckdb")
     run(config)

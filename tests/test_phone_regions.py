@@ -15,13 +15,13 @@ from tests.conftest import ENGINES, project
 from tests.test_phones import shapes
 
 import idspine
-from idspine.config import load_config
+from idspine.config.load import load_config
 from idspine.engines.duckdb_engine import DuckDBEngine
 from idspine.errors import ConfigError
-from idspine.phone_regions import country_join_condition, country_relation
-from idspine.phones import plan_phone_parsing
-from idspine.sqlbuild import values_table
-from idspine.udfs import phone_e164
+from idspine.sql.build import values_table
+from idspine.sql.udfs import phone_e164
+from idspine.stages.phone_regions import country_join_condition, country_relation
+from idspine.stages.phones import plan_phone_parsing
 
 REGIONS = ["FR", "US", "GB", "DE", "IT", "BR", "BE", "CH", "ES"]
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from idspine.config import load_config
+from idspine.config.load import load_config
 from idspine.engines.duckdb_engine import DuckDBEngine
-from idspine.phones import plan_phone_parsing
-from idspine.udfs import phone_e164
+from idspine.sql.udfs import phone_e164
+from idspine.stages.phones import plan_phone_parsing
 
 REGIONS = ["FR", "US", "GB", "DE", "IT", "BR"]
 

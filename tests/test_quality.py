@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from idspine.commands.quality import QualityScores, score_clusters
 from idspine.errors import InputError
-from idspine.quality import QualityScores, score_clusters
 
 
 def _tables(persons: list[int], clusters: list[str | None]) -> tuple[pa.Table, pa.Table]:

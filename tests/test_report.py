@@ -13,9 +13,9 @@ import pytest
 from markupsafe import escape
 
 import idspine
+from idspine.commands.report import build_report, run_warnings
 from idspine.engines.duckdb_engine import DuckDBEngine
 from idspine.errors import RunError
-from idspine.report import build_report, run_warnings
 
 SCRIPT = "<script>alert(1)</script>"
 IMAGE = "<img src=x onerror=alert(2)>"

@@ -14,9 +14,9 @@ import pytest
 from markupsafe import escape
 
 import idspine
+from idspine.commands.override_commands import record_override
+from idspine.commands.report import build_report
 from idspine.errors import HeldRun, RunError
-from idspine.override_commands import record_override
-from idspine.report import build_report
 
 REASON = "<script>alert('reason')</script> same household"
 ROWS = [

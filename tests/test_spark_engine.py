@@ -20,7 +20,7 @@ from sqlglot import exp
 from tests.conftest import SPARK_TEST_CONF
 
 import idspine
-from idspine.report import build_report
+from idspine.commands.report import build_report
 
 pytest.importorskip("pyspark", reason="needs pyspark (pip install idspine[spark])")
 pytest.importorskip("pandas", reason="needs pandas (pip install idspine[spark])")
@@ -107,7 +107,7 @@ def identifiers_for_parity() -> tuple[Any, ...]:
 
 
 def cleaning_query(engine_name: str) -> exp.Expr:
-    from idspine.standardize import base_clean, block_condition, clean_value
+    from idspine.stages.standardize import base_clean, block_condition, clean_value
 
     raw = exp.column("raw_value")
     columns: list[exp.Expr] = [raw]
@@ -154,7 +154,7 @@ def test_cleaning_gives_the_same_values_as_duckdb(engine: SparkEngine) -> None:
 def test_order_fields_read_the_same_as_duckdb(
     engine: SparkEngine, order_format: str | None, values: list[str]
 ) -> None:
-    from idspine.dialect import parse_order_field
+    from idspine.sql.dialect import parse_order_field
 
     def query(engine_name: str) -> exp.Expr:
         parsed = parse_order_field(engine_name, exp.column("raw_value"), order_format)
@@ -165,8 +165,8 @@ def test_order_fields_read_the_same_as_duckdb(
 
 
 def test_comparators_score_the_same_as_duckdb_and_the_reference(engine: SparkEngine) -> None:
-    from idspine.comparators import COMPARATORS
-    from idspine.dialect import similarity
+    from idspine.sql.comparators import COMPARATORS
+    from idspine.sql.dialect import similarity
 
     pairs = [
         ("martha", "marhta"),

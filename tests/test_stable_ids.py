@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import ENGINES, project
 
 import idspine
+from idspine.commands.explain import explain_profile
 from idspine.errors import InputError
-from idspine.explain import explain_profile
 
 IDENTIFIERS = {"email": {"type": "email"}, "phone": {"type": "phone", "default_region": "FR"}}
 RULES = [

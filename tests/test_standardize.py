@@ -19,10 +19,10 @@ import pytest
 from sqlglot import exp
 
 import idspine
-from idspine import standardize
-from idspine.config import Identifier
+from idspine.config.load import Identifier
 from idspine.engines.duckdb_engine import DuckDBEngine
-from idspine.sqlbuild import values_table
+from idspine.sql.build import values_table
+from idspine.stages import standardize
 
 ABSENT = None
 

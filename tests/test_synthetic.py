@@ -10,10 +10,16 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from idspine.synthetic import NOISE_PROFILES, SOURCES, GeneratedDataset, NoiseRates, generate
-from idspine.synthetic_messy import TITLES
-from idspine.synthetic_nicknames import EXTENDED_NICKNAMES
-from idspine.synthetic_vocabulary import FIRST_NAMES
+from idspine_synthetic.generator import (
+    NOISE_PROFILES,
+    SOURCES,
+    GeneratedDataset,
+    NoiseRates,
+    generate,
+)
+from idspine_synthetic.messy import TITLES
+from idspine_synthetic.nicknames import EXTENDED_NICKNAMES
+from idspine_synthetic.vocabulary import FIRST_NAMES
 
 EXPECTED_SCHEMAS = {
     "crm_contacts": [

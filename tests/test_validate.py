@@ -16,8 +16,8 @@ import yaml
 from typer.testing import CliRunner, Result
 
 import idspine
-from idspine.cli import app
-from idspine.validate import validate_sources
+from idspine.commands.cli import app
+from idspine.commands.validate import validate_sources
 
 CUSTOMERS = (
     "Contact_ID,updated_at,email\n"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from idspine.synthetic import generate
+from idspine_synthetic.generator import generate
 
 HERE = Path(__file__).resolve().parent
 RECORDS = 4000

@@ -2,7 +2,7 @@
 
 from idspine._version import __version__
 from idspine.api import Result, resolve
-from idspine.config import Config, load_config
+from idspine.config.load import Config, load_config
 from idspine.errors import ConfigError, IdspineError, InputError, RunError
 
 __all__ = [

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
-from idspine.config import Config, load_config
-from idspine.config_checks import check_output_folder
+from idspine.config.checks import check_output_folder
+from idspine.config.load import Config, load_config
 from idspine.engines import Engine, open_engine
 from idspine.errors import IdspineError, RunError
-from idspine.outputs import APPENDED, PUBLISHED
 from idspine.pipeline import Progress, RunInfo, run_pipeline
+from idspine.stages.outputs import APPENDED, PUBLISHED
 
 if TYPE_CHECKING:
     import pandas

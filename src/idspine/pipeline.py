@@ -16,25 +16,25 @@ from datetime import UTC, datetime
 import pyarrow as pa
 from sqlglot import exp
 
-from idspine import candidates, membership, profile_ids, standardize
 from idspine._version import __version__
-from idspine.candidates import plan_candidate_pairs
-from idspine.checks import CheckResult, check_metrics, evaluate_checks
-from idspine.cluster import ClusterStats, cluster
-from idspine.config import Config
+from idspine.commands.run_warnings import check_run
+from idspine.config.load import Config
 from idspine.engines.base import Engine
 from idspine.errors import HeldRun
-from idspine.golden import plan_golden
-from idspine.membership import plan_membership
-from idspine.metrics import plan_metrics
-from idspine.outputs import APPENDED, PUBLISHED, plan_outputs
-from idspine.overrides import all_decisions, plan_override_status, plan_overrides
 from idspine.plan import Step
-from idspine.profile_ids import plan_profile_ids, previous_id_column
-from idspine.read import plan_raw_lookup, plan_records, stage_sources
-from idspine.run_checks import check_run
-from idspine.sqlbuild import sql
-from idspine.standardize import plan_standardize
+from idspine.sql.build import sql
+from idspine.stages import candidates, membership, profile_ids, standardize
+from idspine.stages.candidates import plan_candidate_pairs
+from idspine.stages.checks import CheckResult, check_metrics, evaluate_checks
+from idspine.stages.cluster import ClusterStats, cluster
+from idspine.stages.golden import plan_golden
+from idspine.stages.membership import plan_membership
+from idspine.stages.metrics import plan_metrics
+from idspine.stages.outputs import APPENDED, PUBLISHED, plan_outputs
+from idspine.stages.overrides import all_decisions, plan_override_status, plan_overrides
+from idspine.stages.profile_ids import plan_profile_ids, previous_id_column
+from idspine.stages.read import plan_raw_lookup, plan_records, stage_sources
+from idspine.stages.standardize import plan_standardize
 
 STAGES = ("read", "standardize", "candidates", "cluster", "profile_ids", "golden", "publish")
 

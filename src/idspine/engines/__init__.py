@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from idspine.engines.base import Engine
 
 if TYPE_CHECKING:
-    from idspine.config import Config
+    from idspine.config.load import Config
 
 __all__ = ["Engine", "open_engine"]
 

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 import pyarrow as pa
 from sqlglot import exp
 
-from idspine.config import Source
+from idspine.config.load import Source
 from idspine.plan import Step
 
 

@@ -15,13 +15,14 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from sqlglot import exp
 
-from idspine import names, udfs
-from idspine.config import Config, Source
-from idspine.dialect import render
+from idspine.config.load import Config, Source
 from idspine.engines.base import Engine
 from idspine.errors import EngineError, InputError, Problem, engine_detail
 from idspine.plan import Step
-from idspine.sqlbuild import lit, sql
+from idspine.sql import udfs
+from idspine.sql.build import lit, sql
+from idspine.sql.dialect import render
+from idspine.stages import names
 
 # Set only by the crash-safety tests: seconds to wait between the statements of a publish.
 PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"

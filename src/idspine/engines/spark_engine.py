@@ -26,13 +26,14 @@ from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.pandas.types import from_arrow_schema
 from sqlglot import exp
 
-from idspine import names, udfs
-from idspine.config import Config, Source
-from idspine.dialect import render
+from idspine.config.load import Config, Source
 from idspine.engines import spark_graph
 from idspine.engines.base import Engine
 from idspine.errors import EngineError, InputError, Problem, engine_detail
 from idspine.plan import Step
+from idspine.sql import udfs
+from idspine.sql.dialect import render
+from idspine.stages import names
 
 # Settings of a session idspine creates; the `spark.conf` of the config overrides them.
 SESSION_DEFAULTS = {

@@ -1,0 +1,1 @@
+"""SQL as sqlglot trees, the dialect of each engine, comparators and UDFs."""
