@@ -17,7 +17,6 @@ import pyarrow as pa
 from sqlglot import exp
 
 from idspine._version import __version__
-from idspine.commands.run_warnings import check_run
 from idspine.config.load import Config
 from idspine.engines.base import Engine
 from idspine.errors import HeldRun
@@ -25,7 +24,7 @@ from idspine.plan import Step
 from idspine.sql.build import sql
 from idspine.stages import candidates, membership, profile_ids, standardize
 from idspine.stages.candidates import plan_candidate_pairs
-from idspine.stages.checks import CheckResult, check_metrics, evaluate_checks
+from idspine.stages.checks import CheckResult, check_metrics, check_run, evaluate_checks
 from idspine.stages.cluster import ClusterStats, cluster
 from idspine.stages.golden import plan_golden
 from idspine.stages.membership import plan_membership

@@ -22,7 +22,6 @@ an enumeration of record pairs.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -32,10 +31,10 @@ from sqlglot import exp
 
 from idspine.commands.evaluate_labels import Labels
 from idspine.commands.explain import explain_profile
+from idspine.commands.published import open_published
 from idspine.commands.quality import score_clusters
 from idspine.config.load import Config
-from idspine.engines import Engine, open_engine
-from idspine.errors import RunError
+from idspine.engines import Engine
 from idspine.sql.build import lit, sql
 from idspine.sql.dialect import render
 
@@ -327,13 +326,8 @@ def _annotated(config: Config, labels: Labels, worst: dict[str, Any]) -> dict[st
 
 def evaluate(config: Config, labels: Labels, worst: int = DEFAULT_WORST) -> Answer:
     """Score the last published run against ``labels``; see the module docstring."""
-    schema = config.output.schema
-    if config.engine == "duckdb" and not Path(config.output.database).is_file():
-        raise RunError(f"no output database at {config.output.database}: run `idspine run` first")
-    engine = open_engine(config, read_only=True)
+    engine = open_published(config, "identity_match")
     try:
-        if not engine.exists("identity_match", schema):
-            raise RunError("no published run yet: run `idspine run` first")
         reader = _Reader(config, engine)
         answer: Answer = {
             "labels": {"path": str(labels.path), "format": labels.kind},

@@ -5,14 +5,12 @@ Reads the published tables through the engine, read-only, like `explain`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlglot import exp
 
+from idspine.commands.published import open_published
 from idspine.config.load import Config
-from idspine.engines import open_engine
-from idspine.errors import RunError
 from idspine.sql.build import lit, sql
 
 SHOWN_VALUES = 3  # golden values printed next to each id
@@ -25,12 +23,8 @@ def list_profiles(config: Config, search: str | None = None, limit: int = 20) ->
     text (case-insensitive).
     """
     schema = config.output.schema
-    if config.engine == "duckdb" and not Path(config.output.database).is_file():
-        raise RunError(f"no output database at {config.output.database}: run `idspine run` first")
-    engine = open_engine(config, read_only=True)
+    engine = open_published(config, "identity_golden")
     try:
-        if not engine.exists("identity_golden", schema):
-            raise RunError("no published run yet: run `idspine run` first")
         shown = [i.name for i in config.identifiers][:SHOWN_VALUES]
         pid = exp.column(config.output.id_column, quoted=True)
         golden = exp.table_("identity_golden", db=schema, quoted=True)

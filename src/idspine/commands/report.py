@@ -18,6 +18,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from idspine.commands.published import TABLES, open_published
+from idspine.commands.published import Reader as _Reader
 from idspine.commands.report_sections import (
     annotate_pairs,
     checks_of,
@@ -25,11 +27,10 @@ from idspine.commands.report_sections import (
     nothing_published,
     overrides_of,
 )
-from idspine.commands.run_warnings import TABLES, run_warnings
-from idspine.commands.run_warnings import Reader as _Reader
 from idspine.commands.run_warnings import metrics_of as _metrics
+from idspine.commands.run_warnings import run_warnings
 from idspine.config.load import Config, Criterion
-from idspine.engines import Engine, open_engine
+from idspine.engines import Engine
 from idspine.errors import EngineError, RunError
 
 STATUSES = ("unique", "matched", "conflict", "missing")
@@ -59,7 +60,7 @@ def build_report(config: Config, output_path: Path, *, engine: Engine | None = N
     """
     owned = engine is None
     if engine is None:
-        engine = _open_read_only(config)
+        engine = open_published(config, "identity_runs")
     try:
         context = _collect(_Reader(engine, config), config)
     except EngineError as exc:
@@ -80,15 +81,6 @@ def build_report(config: Config, output_path: Path, *, engine: Engine | None = N
     output_path.parent.mkdir(parents=True, exist_ok=True)
     output_path.write_text(html, encoding="utf-8")
     return output_path
-
-
-def _open_read_only(config: Config) -> Engine:
-    if config.engine == "duckdb" and not Path(config.output.database).is_file():
-        raise RunError(f"no output database at {config.output.database}: run `idspine run` first")
-    try:
-        return open_engine(config, read_only=True)
-    except EngineError as exc:
-        raise RunError(str(exc)) from None
 
 
 def _collect(reader: _Reader, config: Config) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from idspine.commands.run_warnings import Metrics, Reader, metrics_of
+from idspine.commands.published import Reader
+from idspine.commands.run_warnings import metrics_of
+from idspine.stages.checks import Metrics
 from idspine.stages.overrides import IDENTIFIER_PREFIX, MUST_LINK_RULE
 
 # What the shown run did with an active decision; `pending` when it has no status row (the

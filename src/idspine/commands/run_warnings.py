@@ -1,82 +1,21 @@
 """Warnings about a run's data, shown in the run summary and the report.
 
-`data_warnings` reads only metrics, so the pipeline (on any engine, from its work tables)
-and the report (from the published tables) say the same thing. `run_warnings` adds what the
-report reads from the published tables (hub values, an outlier profile, rules that
-merged nothing, a sharp change in profiles).
+`stages.checks.data_warnings` reads only metrics, so the pipeline (on any engine, from its
+work tables) and the report (from the published tables) say the same thing. `run_warnings`
+adds what the report reads from the published tables (hub values, an outlier profile,
+rules that merged nothing, a sharp change in profiles).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
-
-import sqlglot
-from sqlglot import exp
-
+from idspine.commands.published import Reader
 from idspine.config.load import Config
 from idspine.engines.base import Engine
-from idspine.sql.build import sql
+from idspine.stages.checks import data_warnings
 
-Metrics = dict[tuple[str, str], float | None]
-
-# Published tables read here; a query names `identity_golden` as `$golden`.
-TABLES = (
-    "golden",
-    "match",
-    "match_pairs",
-    "lookup",
-    "unresolved_records",
-    "hub_values",
-    "runs",
-    "run_metrics",
-)
-# Published tables older outputs may lack (the override ledger and what a run did with it):
-# queries on them run only once the table is known to exist.
-OPTIONAL_TABLES = ("overrides", "override_status")
 SHARP_CHANGE = 0.20  # relative change in profiles vs the previous run worth a warning
 OUTLIER_MIN_RECORDS = 10  # a profile this large ...
 OUTLIER_FACTOR = 5  # ... and this many times the next largest stands out
-# A source that lost more than this share of its rows since the previous run is warned about:
-# its records' profiles are retired, which is rarely what a truncated export meant.
-SOURCE_SHRINK_WARNING = 0.5
-
-
-@lru_cache(maxsize=64)
-def _parse(template: str) -> exp.Expr:
-    return sqlglot.parse_one(template, read="duckdb")
-
-
-class Reader:
-    """Runs the report's queries on the published tables of one output schema, through any
-    engine (the one reader that the report, the summary and the warnings share).
-
-    Templates are constants of the calling module. `$name` placeholders become the published
-    tables (`$golden` is `identity_golden`) or the quoted id column (`$id`); values are given
-    for `?` placeholders, in order, and enter the tree as literals.
-    """
-
-    def __init__(self, engine: Engine, config: Config) -> None:
-        self.engine = engine
-        self.schema = config.output.schema
-        self.nodes: dict[str, exp.Expr] = {
-            name: exp.table_(f"identity_{name}", db=config.output.schema, quoted=True)
-            for name in (*TABLES, *OPTIONAL_TABLES)
-        }
-        self.nodes["id"] = exp.column(config.output.id_column, quoted=True)
-
-    def rows(self, template: str, *params: object) -> list[dict[str, Any]]:
-        tree = exp.replace_placeholders(_parse(template).copy(), *params, **self.nodes)
-        found: list[dict[str, Any]] = self.engine.fetch_arrow(tree).to_pylist()
-        return found
-
-    def published(self) -> set[str]:
-        """The names of the published tables this reader knows that exist."""
-        return {
-            f"identity_{name}"
-            for name in (*TABLES, *OPTIONAL_TABLES)
-            if self.engine.exists(f"identity_{name}", self.schema)
-        }
 
 
 def metrics_of(reader: Reader, run_id: str) -> dict[tuple[str, str], float | None]:
@@ -176,76 +115,3 @@ def run_warnings(engine: Engine, config: Config, run_id: str) -> list[str]:
                 f"(run {previous[0]['run_seq']}: {before:,.0f}, now {now:,.0f}).{config_note}"
             )
     return [*data_warnings(config, metrics, previous_metrics), *warnings]
-
-
-def data_warnings(config: Config, metrics: Metrics, previous: Metrics | None) -> list[str]:
-    """Sources that came empty or shrank sharply, and mappings none of whose values is usable.
-
-    `previous` holds the metrics of the previous successful run, if any.
-    """
-    warnings: list[str] = []
-    for name in sorted(s.name for s in config.sources):
-        now = int(metrics.get(("source_records", name)) or 0)
-        before = int((previous or {}).get(("source_records", name)) or 0)
-        retired = f" The profiles of its {before:,} previous records are removed." if before else ""
-        if now == 0:
-            warnings.append(
-                f"Source '{name}' has no rows: check that the export is complete.{retired}"
-            )
-        elif before and (before - now) / before > SOURCE_SHRINK_WARNING:
-            warnings.append(
-                f"Source '{name}' has {now:,} rows, {(before - now) / before:.0%} fewer than "
-                f"in the previous run ({before:,}): check that the export is complete. Records "
-                "no longer present leave their profiles."
-            )
-    for source in sorted(config.sources, key=lambda s: s.name):
-        for identifier, columns in source.mappings:
-            dimension = f"{source.name}.{identifier}"
-            values = int(metrics.get(("mapping_values", dimension)) or 0)
-            invalid = int(metrics.get(("mapping_invalid_values", dimension)) or 0)
-            blocked = int(metrics.get(("mapping_blocked_values", dimension)) or 0)
-            if not values or invalid + blocked < values:
-                continue
-            what = (
-                "invalid"
-                if not blocked
-                else "blocked"
-                if not invalid
-                else f"invalid ({invalid:,}) or blocked ({blocked:,})"
-            )
-            warnings.append(
-                f"sources.{source.name}.map.{identifier} ({', '.join(columns)}): all "
-                f"{values:,} values are {what}, so this mapping gives nothing to match on. "
-                "Check that it names the right column."
-            )
-    return warnings
-
-
-def check_run(engine: Engine, config: Config) -> list[str]:
-    """`data_warnings` for the run in progress: its `metric_values` work table against the
-    metrics of the previous successful run, read from the published tables."""
-    current = _as_metrics(
-        engine.fetch_arrow(sql("SELECT metric, dimension, value FROM metric_values"))
-    )
-    runs = engine.read_published(config.output.schema, "identity_runs")
-    run_metrics = engine.read_published(config.output.schema, "identity_run_metrics")
-    previous = None
-    if runs is not None and run_metrics is not None:
-        previous = _as_metrics(
-            engine.fetch_arrow(
-                sql(
-                    "SELECT metric, dimension, value FROM $metrics WHERE run_id = (SELECT run_id "
-                    "FROM $runs WHERE status = 'succeeded' ORDER BY run_seq DESC LIMIT 1)",
-                    metrics=exp.to_table(run_metrics, quoted=True),
-                    runs=exp.to_table(runs, quoted=True),
-                )
-            )
-        )
-    return data_warnings(config, current, previous)
-
-
-def _as_metrics(rows: Any) -> Metrics:
-    return {
-        (r["metric"], r["dimension"]): None if r["value"] is None else float(r["value"])
-        for r in rows.to_pylist()
-    }

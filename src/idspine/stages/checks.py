@@ -13,10 +13,12 @@ or records for a source): on small data a few records moving is no warning sign.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 from sqlglot import exp
 
+from idspine.config.load import Config
 from idspine.config.types import Checks
 from idspine.engines.base import Engine
 from idspine.sql.build import lit, sql
@@ -132,3 +134,82 @@ def check_metrics(results: list[CheckResult], forced: bool) -> pa.Table:
             "value": pa.array(value, pa.float64()),
         }
     )
+
+
+Metrics = dict[tuple[str, str], float | None]
+# A source that lost more than this share of its rows since the previous run is warned about:
+# its records' profiles are retired, which is rarely what a truncated export meant.
+SOURCE_SHRINK_WARNING = 0.5
+
+
+def data_warnings(config: Config, metrics: Metrics, previous: Metrics | None) -> list[str]:
+    """Sources that came empty or shrank sharply, and mappings none of whose values is usable.
+
+    `previous` holds the metrics of the previous successful run, if any.
+    """
+    warnings: list[str] = []
+    for name in sorted(s.name for s in config.sources):
+        now = int(metrics.get(("source_records", name)) or 0)
+        before = int((previous or {}).get(("source_records", name)) or 0)
+        retired = f" The profiles of its {before:,} previous records are removed." if before else ""
+        if now == 0:
+            warnings.append(
+                f"Source '{name}' has no rows: check that the export is complete.{retired}"
+            )
+        elif before and (before - now) / before > SOURCE_SHRINK_WARNING:
+            warnings.append(
+                f"Source '{name}' has {now:,} rows, {(before - now) / before:.0%} fewer than "
+                f"in the previous run ({before:,}): check that the export is complete. Records "
+                "no longer present leave their profiles."
+            )
+    for source in sorted(config.sources, key=lambda s: s.name):
+        for identifier, columns in source.mappings:
+            dimension = f"{source.name}.{identifier}"
+            values = int(metrics.get(("mapping_values", dimension)) or 0)
+            invalid = int(metrics.get(("mapping_invalid_values", dimension)) or 0)
+            blocked = int(metrics.get(("mapping_blocked_values", dimension)) or 0)
+            if not values or invalid + blocked < values:
+                continue
+            what = (
+                "invalid"
+                if not blocked
+                else "blocked"
+                if not invalid
+                else f"invalid ({invalid:,}) or blocked ({blocked:,})"
+            )
+            warnings.append(
+                f"sources.{source.name}.map.{identifier} ({', '.join(columns)}): all "
+                f"{values:,} values are {what}, so this mapping gives nothing to match on. "
+                "Check that it names the right column."
+            )
+    return warnings
+
+
+def check_run(engine: Engine, config: Config) -> list[str]:
+    """`data_warnings` for the run in progress: its `metric_values` work table against the
+    metrics of the previous successful run, read from the published tables."""
+    current = _as_metrics(
+        engine.fetch_arrow(sql("SELECT metric, dimension, value FROM metric_values"))
+    )
+    runs = engine.read_published(config.output.schema, "identity_runs")
+    run_metrics = engine.read_published(config.output.schema, "identity_run_metrics")
+    previous = None
+    if runs is not None and run_metrics is not None:
+        previous = _as_metrics(
+            engine.fetch_arrow(
+                sql(
+                    "SELECT metric, dimension, value FROM $metrics WHERE run_id = (SELECT run_id "
+                    "FROM $runs WHERE status = 'succeeded' ORDER BY run_seq DESC LIMIT 1)",
+                    metrics=exp.to_table(run_metrics, quoted=True),
+                    runs=exp.to_table(runs, quoted=True),
+                )
+            )
+        )
+    return data_warnings(config, current, previous)
+
+
+def _as_metrics(rows: Any) -> Metrics:
+    return {
+        (r["metric"], r["dimension"]): None if r["value"] is None else float(r["value"])
+        for r in rows.to_pylist()
+    }
