@@ -14,7 +14,7 @@ from tests.conftest import ENGINES, project
 import idspine
 from idspine.config.model import ProjectSpec
 from idspine.errors import ConfigError
-from idspine.stages.names import name_part_many, parse_full_name
+from idspine.sql.names import name_part_many, parse_full_name
 
 # full name -> (first name, last name) as the parser gives them (before standardization)
 PARSER_TABLE: list[tuple[str, tuple[str | None, str | None]]] = [

@@ -19,10 +19,9 @@ from idspine.config.load import Config, Source
 from idspine.engines.base import Engine
 from idspine.errors import EngineError, InputError, Problem, engine_detail
 from idspine.plan import Step
-from idspine.sql import udfs
+from idspine.sql import names, udfs
 from idspine.sql.build import lit, sql
 from idspine.sql.dialect import render
-from idspine.stages import names
 
 # Set only by the crash-safety tests: seconds to wait between the statements of a publish.
 PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"

@@ -20,7 +20,6 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import sqlglot
 from pyspark.sql import DataFrame, SparkSession, functions
 from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.pandas.types import from_arrow_schema
@@ -29,11 +28,11 @@ from sqlglot import exp
 from idspine.config.load import Config, Source
 from idspine.engines import spark_graph
 from idspine.engines.base import Engine
+from idspine.engines.spark_sources import source_frame
 from idspine.errors import EngineError, InputError, Problem, engine_detail
 from idspine.plan import Step
-from idspine.sql import udfs
+from idspine.sql import names, udfs
 from idspine.sql.dialect import render
-from idspine.stages import names
 
 # Settings of a session idspine creates; the `spark.conf` of the config overrides them.
 SESSION_DEFAULTS = {
@@ -44,7 +43,7 @@ SESSION_DEFAULTS = {
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
 COMMIT_MARKER = "_COMMITTED"
 # Java's names of the CSV encodings the config accepts (config_checks.CSV_ENCODINGS).
-JAVA_CHARSETS = {"utf-8": "UTF-8", "utf-16": "UTF-16", "latin-1": "ISO-8859-1"}
+
 ROUND_VIEW, FOREST_VIEW = "__idspine_round", "__idspine_forest_components"
 # Set only by the crash-safety tests (as for DuckDB): seconds to wait between table writes.
 PUBLISH_DELAY_VARIABLE = "IDSPINE_TEST_PUBLISH_DELAY"
@@ -263,7 +262,7 @@ class SparkEngine(Engine):
     def register_source(self, source: Source, name: str) -> None:
         path = f"sources.{source.name}.{source.kind}"
         try:
-            frame = self._source_frame(source)
+            frame = source_frame(self.spark, self.files, source)
             frame.schema  # noqa: B018 - resolves the source now, so errors surface here
         except InputError:
             raise
@@ -272,37 +271,6 @@ class SparkEngine(Engine):
                 [Problem(path, f"cannot read {source.location!r}: {_message(exc)}")]
             ) from None
         self._keep(name, frame, None)
-
-    def _source_frame(self, source: Source) -> DataFrame:
-        if source.kind == "path":
-            if not self.files.matches(source.location):
-                raise InputError(
-                    [Problem(f"sources.{source.name}.path", f"file not found: {source.location}")]
-                )
-            if source.file_format == "csv":
-                # RFC 4180 quoting, as DuckDB reads it; every column stays a string.
-                options: dict[str, str | bool] = {
-                    "header": source.csv_header,
-                    "sep": source.csv_delimiter,
-                    "quote": '"',
-                    "escape": '"',
-                    "multiLine": True,
-                    "inferSchema": False,
-                    "encoding": JAVA_CHARSETS[source.csv_encoding],
-                }
-                frame = self.spark.read.options(**options).csv(source.location)
-                if source.csv_header:
-                    return frame
-                # DuckDB's names for headerless files: column0.. (zero-padded past ten).
-                width = len(str(len(frame.columns) - 1))
-                return frame.toDF(*[f"column{i:0{width}d}" for i in range(len(frame.columns))])
-            return self.spark.read.parquet(source.location)
-        if source.kind == "table":
-            return self.spark.table(source.location)
-        parsed = sqlglot.parse_one(source.location, read="duckdb")
-        if not isinstance(parsed, exp.Query):
-            raise InputError([Problem(f"sources.{source.name}.query", "must be a SELECT query")])
-        return self.spark.sql(render(parsed, "spark"))
 
     # -- graph primitives ---------------------------------------------------------------------
 

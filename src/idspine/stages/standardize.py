@@ -15,7 +15,7 @@ from idspine.config.load import Config, Identifier, Source
 from idspine.plan import Step
 from idspine.sql.build import ident, lit, parse_value_expression, sql
 from idspine.sql.dialect import strip_accents
-from idspine.stages.names import TITLES
+from idspine.sql.names import TITLES
 from idspine.stages.phones import plan_phone_parsing
 
 # Tables later stages read (the pipeline keeps these and releases the stage's others).
