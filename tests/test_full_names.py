@@ -9,12 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import ENGINES, project
 
 import idspine
 from idspine.config.model import ProjectSpec
 from idspine.errors import ConfigError
-from idspine.sql.names import name_part_many, parse_full_name
+from idspine.sql.names import (
+    _special_words,
+    name_part_many,
+    parse_full_name,
+    parse_with_library,
+)
 
 # full name -> (first name, last name) as the parser gives them (before standardization)
 PARSER_TABLE: list[tuple[str, tuple[str | None, str | None]]] = [
@@ -69,6 +76,26 @@ PARSER_TABLE: list[tuple[str, tuple[str | None, str | None]]] = [
 @pytest.mark.parametrize(("full", "expected"), PARSER_TABLE, ids=[r for r, _ in PARSER_TABLE])
 def test_parser(full: str, expected: tuple[str | None, str | None]) -> None:
     assert parse_full_name(full) == expected
+
+
+# Words of names, and words the library treats specially (titles, particles, suffixes…).
+WORD = st.one_of(
+    st.text(
+        alphabet="abcdefghijklmnopqrstuvwxyzéèëçñøüABCDEFGHIJKLMNOPQRSTUVWXYZÉÇ",
+        min_size=1,
+        max_size=9,
+    ),
+    st.sampled_from(sorted(_special_words())).map(lambda w: w.capitalize()),
+    st.sampled_from(sorted(_special_words())),
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(first=WORD, second=WORD, spaces=st.sampled_from([" ", "  ", " \t"]))
+def test_plain_pairs_read_as_the_library_reads_them(first: str, second: str, spaces: str) -> None:
+    # The fast path for two plain words must give exactly the library's answer.
+    value = f"{first}{spaces}{second}"
+    assert parse_full_name(value) == parse_with_library(value), value
 
 
 def test_batch_form_reads_missing_values_as_absent() -> None:

@@ -19,8 +19,10 @@ Reading rules (docs/configuration.md has the table of cases):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import cast
 
 import pyarrow as pa
 from nameparser import HumanName
@@ -96,11 +98,64 @@ def _surname_first(value: str) -> str:
     return " ".join([*tokens[:start], " ".join(tokens[start:end]) + ",", *tokens[end:]])
 
 
+@lru_cache(maxsize=1)
+def _special_words() -> frozenset[str]:
+    """Every word the library treats as more than a plain name (titles, suffixes, particles,
+    conjunctions…): a name holding one goes to the library."""
+    constants = _constants()
+    words: set[str] = set()
+    for group in (
+        constants.titles,
+        constants.first_name_titles,
+        constants.suffix_acronyms,
+        constants.suffix_not_acronyms,
+        constants.suffix_acronyms_ambiguous,
+        constants.prefixes,
+        constants.conjunctions,
+        constants.bound_first_names,
+        constants.non_first_name_prefixes,
+    ):
+        words.update(str(word).lower() for word in group)
+    return frozenset(words)
+
+
+def _plain_pair(value: str) -> tuple[str, str] | None:
+    """`Jean Dupont`: two plain words of two letters or more (an initial has rules of its
+    own), the first not in capitals (which would read as a surname first). The library
+    gives first = the first word, last = the second, so most names skip its much slower
+    parse; `test_plain_pairs_read_as_the_library_reads_them` holds this."""
+    tokens = value.split()
+    if len(tokens) != 2 or tokens[0].isupper():
+        return None
+    special = _special_words()
+    patterns = [
+        cast("re.Pattern[str]", _constants().regexes[name])
+        for name in ("roman_numeral", "east_slavic_patronymic", "turkic_patronymic_marker")
+    ]
+    if all(
+        len(t) > 1
+        and t.isalpha()
+        and t.lower() not in special
+        and not any(p.search(t) for p in patterns)
+        for t in tokens
+    ):
+        return tokens[0], tokens[1]
+    return None
+
+
 @lru_cache(maxsize=65536)
 def parse_full_name(value: str | None) -> tuple[str | None, str | None]:
     """(first name, last name) of a full name; None for a part that is not there."""
     if value is None or not value.strip():
         return None, None
+    plain = _plain_pair(value)
+    if plain is not None:
+        return plain
+    return parse_with_library(value)
+
+
+def parse_with_library(value: str) -> tuple[str | None, str | None]:
+    """The library's reading of a (non-empty) full name."""
     parsed = HumanName(_surname_first(value), constants=_constants())
     first, last = str(parsed.first).strip(), str(parsed.last).strip()
     return first or None, last or None
