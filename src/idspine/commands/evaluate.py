@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
@@ -36,7 +35,6 @@ from idspine.commands.quality import score_clusters
 from idspine.config.load import Config
 from idspine.engines import Engine
 from idspine.sql.build import lit, sql
-from idspine.sql.dialect import render
 
 __all__ = ["DEFAULT_WORST", "evaluate"]
 
@@ -198,16 +196,11 @@ def _scored_clusters(reader: _Reader, labels: pa.Table, worst: int) -> Answer:
         ["source", "record_key", "person_id"]
     )
     scores = score_clusters(scored.select(["source", "record_key", "cluster_id"]), truth)
-    con = duckdb.connect()
-    try:
-        con.register("scored", scored)
-        table = exp.to_table("scored")
-        sources = con.sql(render(sql(_PER_SOURCE, scored=table), "duckdb")).to_arrow_table()
-        worst_rows = con.sql(
-            render(sql(_WORST_CLUSTERS, scored=table.copy(), k=lit(worst)), "duckdb")
-        ).to_arrow_table()
-    finally:
-        con.close()
+    # The labelled records are few: their breakdowns run in the run's own engine.
+    reader.engine.register_arrow("evaluate_scored", scored)
+    table = exp.to_table("evaluate_scored")
+    sources = reader.engine.fetch_arrow(sql(_PER_SOURCE, scored=table))
+    worst_rows = reader.engine.fetch_arrow(sql(_WORST_CLUSTERS, scored=table.copy(), k=lit(worst)))
     return {
         "coverage": {
             "labelled_records": labels.num_rows,
