@@ -85,8 +85,12 @@ def resolve(
     engine: Engine | None = None,
     progress: Progress | None = None,
     force: bool = False,
+    full: bool = False,
 ) -> Result:
     """Run the whole pipeline for a config (a `Config` or a path to its YAML file).
+
+    A run is incremental when the last run can be its base (same config, engine and
+    version); `full` forces a full run.
 
     Returns a `Result` whose engine stays open so the tables can be read; close it when
     done (or use it as a context manager). Raises `HeldRun` when a publish check fails
@@ -97,7 +101,7 @@ def resolve(
         check_output_folder(resolved)
     active = engine or open_engine(resolved)
     try:
-        info = run_pipeline(resolved, active, progress, force=force)
+        info = run_pipeline(resolved, active, progress, force=force, full=full)
         info.warnings[:0] = resolved.warnings
     except IdspineError:
         active.close()

@@ -306,9 +306,13 @@ def plan_rule_pairs(rule: Rule, engine: str) -> list[Step]:
     return steps
 
 
-def plan_candidate_pairs(config: Config, engine: str) -> list[Step]:
-    """All steps from `usable_values` to `ranked_pairs` and `rule_pairs_all`."""
-    steps = plan_hub_values(config) + plan_nickname_pairs(config, engine)
+def plan_candidate_pairs(config: Config, engine: str, judge_hubs: bool = True) -> list[Step]:
+    """All steps from `usable_values` to `ranked_pairs` and `rule_pairs_all`.
+
+    Without `judge_hubs`, `hub_values` and `anchor_values` are already there (an
+    incremental run judges hubs on every record, then finds candidates in its region).
+    """
+    steps = (plan_hub_values(config) if judge_hubs else []) + plan_nickname_pairs(config, engine)
     for rule in config.rules:
         steps += plan_rule_pairs(rule, engine)
     # Must-link overrides (`override_pairs`, priority 0) go first, ahead of every rule.

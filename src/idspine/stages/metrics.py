@@ -87,7 +87,7 @@ def _per_status(config: Config) -> list[exp.Expr]:
         ),
         sql(
             "SELECT 'pairs_' || s.status, '', count(p.status) FROM $statuses "
-            "LEFT JOIN pair_status AS p ON p.status = s.status GROUP BY s.status",
+            "LEFT JOIN out_match_pairs AS p ON p.status = s.status GROUP BY s.status",
             statuses=_names("status", list(PAIR_STATUSES), "s"),
         ),
         sql(
@@ -121,15 +121,14 @@ def _per_status(config: Config) -> list[exp.Expr]:
             rules=rules.copy(),
         ),
         sql(
-            "SELECT 'rule_pairs_found', n.rule, count(p.priority) FROM $rules "
-            "LEFT JOIN rule_pairs_all AS p ON p.priority = n.priority GROUP BY n.rule",
+            "SELECT 'rule_pairs_found', n.rule, count(p.rule) FROM $rules "
+            "LEFT JOIN out_rule_pairs AS p ON p.rule = n.rule GROUP BY n.rule",
             rules=rules,
         ),
         sql(
-            "SELECT 'rule_' || s.status, n.rule, count(x.rank) FROM $rules CROSS JOIN $statuses "
-            "LEFT JOIN (SELECT p.priority, p.rank, t.status FROM ranked_pairs AS p "
-            "JOIN pair_status AS t ON t.rank = p.rank) AS x "
-            "ON x.priority = n.priority AND x.status = s.status GROUP BY n.rule, s.status",
+            "SELECT 'rule_' || s.status, n.rule, count(x.rule) FROM $rules CROSS JOIN $statuses "
+            "LEFT JOIN out_match_pairs AS x "
+            "ON x.rule = n.rule AND x.status = s.status GROUP BY n.rule, s.status",
             rules=rules.copy(),
             statuses=_names("status", list(PAIR_STATUSES), "s"),
         ),
@@ -188,7 +187,7 @@ def plan_metrics(config: Config) -> list[Step]:
             "WHERE resolved"
         ),
         sql("SELECT 'largest_profile', '', coalesce(max(record_count), 0) FROM golden"),
-        sql("SELECT 'pairs_total', '', count(*) FROM pair_status"),
+        sql("SELECT 'pairs_total', '', count(*) FROM out_match_pairs"),
         # stable ids: what this run did to the previous run's ids
         sql("SELECT 'ids_kept', '', count(*) FILTER (WHERE NOT is_new) FROM profile_assignment"),
         sql("SELECT 'ids_new', '', count(*) FILTER (WHERE is_new) FROM profile_assignment"),

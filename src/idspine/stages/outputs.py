@@ -22,6 +22,8 @@ PUBLISHED = {
     "identity_hub_values": "hub_values",
     "identity_override_status": "override_status",
     "identity_retired_members": "retired_members",
+    "identity_rule_pairs": "out_rule_pairs",
+    "identity_record_state": "out_record_state",
 }
 APPENDED = {"identity_runs": "out_run", "identity_run_metrics": "run_metrics"}
 
@@ -81,6 +83,19 @@ def plan_outputs(config: Config) -> list[Step]:
                 "JOIN records AS b ON b.record_id = p.right_id "
                 "JOIN $rules ON n.priority = p.priority",
                 rules=rules,
+            ),
+        ),
+        Step(
+            "out_rule_pairs",
+            sql(
+                # Every rule each pair passed, not only the strongest: the per-rule pair counts
+                # of the metrics read it, and an incremental run keeps it outside its region.
+                "SELECT a.source AS left_source, a.record_key AS left_key, "
+                "b.source AS right_source, b.record_key AS right_key, n.rule "
+                "FROM rule_pairs_all AS p JOIN records AS a ON a.record_id = p.left_id "
+                "JOIN records AS b ON b.record_id = p.right_id "
+                "JOIN $rules ON n.priority = p.priority",
+                rules=rules.copy(),
             ),
         ),
     ]
