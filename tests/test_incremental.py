@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from tests.conftest import project
+from tests.conftest import ENGINES, project
 
 import idspine
 from idspine.stages.outputs import PUBLISHED
@@ -161,17 +162,25 @@ def check_sequence(
     return modes
 
 
-@settings(
-    max_examples=int(os.environ.get("IDSPINE_PROPERTY_EXAMPLES", "6")),
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(
-    start=st.lists(st.tuples(st.sampled_from(["crm", "shop"]), record), min_size=3, max_size=10),
-    batches=st.lists(st.lists(change, min_size=1, max_size=4), min_size=2, max_size=3),
-    rules=st.lists(st.sampled_from(RULES), min_size=1, max_size=3, unique_by=str),
-)
+SEQUENCES = {
+    "start": st.lists(st.tuples(st.sampled_from(["crm", "shop"]), record), min_size=3, max_size=10),
+    "batches": st.lists(st.lists(change, min_size=1, max_size=4), min_size=2, max_size=3),
+    "rules": st.lists(st.sampled_from(RULES), min_size=1, max_size=3, unique_by=str),
+}
+
+
+def _settings(variable: str, default: str) -> settings:
+    return settings(
+        max_examples=int(os.environ.get(variable, default)),
+        deadline=None,
+        # No shrinking: a failing sequence is printed whole, and shrinking runs take minutes.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+@_settings("IDSPINE_PROPERTY_EXAMPLES", "6")
+@given(**SEQUENCES)
 def test_incremental_equals_full(
     start: list[tuple[str, dict[str, str]]],
     batches: list[list[tuple[Any, ...]]],
@@ -179,3 +188,92 @@ def test_incremental_equals_full(
 ) -> None:
     modes = check_sequence(start, batches, rules, "duckdb")
     assert all(m.startswith("incremental") for m in modes[1:]), modes
+
+
+@pytest.mark.spark
+@_settings("IDSPINE_SPARK_PROPERTY_EXAMPLES", "1")
+@given(**SEQUENCES)
+def test_incremental_equals_full_on_spark(
+    start: list[tuple[str, dict[str, str]]],
+    batches: list[list[tuple[Any, ...]]],
+    rules: list[dict[str, Any]],
+) -> None:
+    modes = check_sequence(start, batches, rules, "spark")
+    assert all(m.startswith("incremental") for m in modes[1:]), modes
+
+
+ANN = [
+    {"id": "a1", "email": "ann@x.com", "phone": "", "first_name": "Ann", "updated": "2024-01-01"},
+    {"id": "a2", "email": "ann@x.com", "phone": "", "first_name": "Ann", "updated": "2024-01-02"},
+    {"id": "a3", "email": "ann@x.com", "phone": "", "first_name": "Anne", "updated": "2024-01-03"},
+]
+BOB = [
+    {"id": "b1", "email": "", "phone": "0611111111", "first_name": "Bob", "updated": "2024-01-01"},
+    {"id": "b2", "email": "", "phone": "0611111111", "first_name": "Bob", "updated": "2024-01-02"},
+]
+SCENARIO_IDENTIFIERS = {
+    "email": {"type": "email"},
+    "phone": {"type": "phone", "default_region": "FR"},
+    "first_name": {"type": "name"},
+}
+SCENARIO_RULES = [
+    {"name": "same_email", "match": {"email": "exact"}},
+    {"name": "same_phone", "match": {"phone": "exact"}},
+]
+
+
+def _run(folder: Path, crm: list[dict[str, str]], engine: str, full: bool = False) -> Any:
+    config = project(
+        folder, {"crm": crm}, identifiers=SCENARIO_IDENTIFIERS, rules=SCENARIO_RULES, engine=engine
+    )
+    result = idspine.resolve(idspine.load_config(config, base_dir=folder), full=full, force=True)
+    with result:
+        return result.run.mode, snapshot(result), result.arrow("identity_match").to_pylist()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_change_recomputes_only_its_profiles(tmp_path: Path, engine: str) -> None:
+    incremental, full = tmp_path / "incremental", tmp_path / "full"
+    incremental.mkdir()
+    full.mkdir()
+    history = [
+        ANN + BOB,
+        # a3 changes its name: only Ann's profile is recomputed
+        [*ANN[:2], dict(ANN[2], first_name="Annie"), *BOB],
+        # Bob leaves: his id retires with a `removed` redirect
+        [*ANN[:2], dict(ANN[2], first_name="Annie")],
+    ]
+    first_mode, _, _ = _run(incremental, history[0], engine)
+    _run(full, history[0], engine, full=True)
+    assert (first_mode.incremental, first_mode.reason) == (False, "first run")
+    mode, answer, _ = _run(incremental, history[1], engine)
+    _, expected, _ = _run(full, history[1], engine, full=True)
+    assert mode.incremental
+    assert (mode.records_changed, mode.records_recomputed, mode.profiles_recomputed) == (1, 3, 1)
+    assert answer == expected
+    mode, answer, match = _run(incremental, history[2], engine)
+    _, expected, _ = _run(full, history[2], engine, full=True)
+    assert (mode.records_changed, mode.records_recomputed, mode.profiles_recomputed) == (2, 0, 0)
+    assert answer == expected
+    assert len({row["profile_id"] for row in match}) == 1
+    removed = [r for r in answer["identity_profile_redirects"] if "removed" in r]
+    assert len(removed) == 1
+
+
+def test_full_run_reasons(tmp_path: Path) -> None:
+    mode, _, _ = _run(tmp_path, ANN + BOB, "duckdb")
+    assert mode.reason == "first run"
+    mode, _, _ = _run(tmp_path, ANN + BOB, "duckdb", full=True)
+    assert (mode.incremental, mode.reason) == (False, "--full")
+    mode, _, _ = _run(tmp_path, ANN + BOB, "duckdb")
+    assert (mode.incremental, mode.records_changed, mode.records_recomputed) == (True, 0, 0)
+    config = project(
+        tmp_path,
+        {"crm": ANN + BOB},
+        identifiers=SCENARIO_IDENTIFIERS,
+        rules=SCENARIO_RULES[:1],
+        engine="duckdb",
+    )
+    with idspine.resolve(idspine.load_config(config, base_dir=tmp_path)) as result:
+        assert not result.run.mode.incremental
+        assert result.run.mode.reason == "config changed since the last run"

@@ -40,6 +40,9 @@ SESSION_DEFAULTS = {
     "spark.ui.showConsoleProgress": "false",
 }
 # PySpark 4 warns on pandas 3; idspine's UDFs only pass lists of str and float through it.
+# Set on every session idspine runs on, shared or not: Spark 4's constraint propagation
+# fails ("key not found") on a union over a checkpoint, which incremental runs splice with.
+RUNTIME_SETTINGS = {"spark.sql.constraintPropagation.enabled": "false"}
 PANDAS_WARNING = "PySpark does not yet fully support pandas"
 COMMIT_MARKER = "_COMMITTED"
 # Java's names of the CSV encodings the config accepts (config_checks.CSV_ENCODINGS).
@@ -95,7 +98,7 @@ def build_session(
     settings of `conf` that can change at run time are applied to it)."""
     active = SparkSession.getActiveSession()
     if active is not None:
-        for key, value in (conf or {}).items():
+        for key, value in {**RUNTIME_SETTINGS, **(conf or {})}.items():
             if active.conf.isModifiable(key):
                 active.conf.set(key, value)
         return active
@@ -103,7 +106,7 @@ def build_session(
         # Local Python workers must run this interpreter, where idspine is installed.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master).appName(app_name)
-    for key, value in {**SESSION_DEFAULTS, **(conf or {})}.items():
+    for key, value in {**SESSION_DEFAULTS, **RUNTIME_SETTINGS, **(conf or {})}.items():
         builder = builder.config(key, value)
     with _quiet_pandas():
         return builder.getOrCreate()
