@@ -105,8 +105,16 @@ def run(
     force: Annotated[
         bool, typer.Option("--force", help="Publish even when a publish check fails.")
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Recompute everything instead of only what changed."),
+    ] = False,
 ) -> None:
-    """Run the whole pipeline and publish the output tables (exit 3: held by a check)."""
+    """Run the pipeline and publish the output tables (exit 3: held by a check).
+
+    A run recomputes only what changed since the last run (incremental), unless the config,
+    engine or idspine version changed, the overrides changed, or --full is given.
+    """
     from idspine.api import resolve
     from idspine.commands.summary import print_summary
 
@@ -118,7 +126,7 @@ def run(
                 if not quiet:
                     status.update(f"[bold]{stage}[/] …")
 
-            result = resolve(resolved, progress=progress, force=force)
+            result = resolve(resolved, progress=progress, force=force, full=full)
     except (IdspineError, OSError) as exc:
         raise _fail(exc) from None
     with result:

@@ -37,6 +37,7 @@ def print_summary(result: Result, console: Console) -> None:
         f"{seconds:.1f}s → {result.config.output.database} "
         f"schema [bold]{result.config.output.schema}[/]"
     )
+    console.print(f"{run.mode.describe()}; {_count(get('records'))} records read")
     key = Table(title="Key figures", show_header=False, title_justify="left")
     key.add_row("records", _count(get("records")))
     key.add_row("profiles", _count(get("profiles")))
